@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "GoModule", targets: ["GoModule"]),
         .executable(name: "warren", targets: ["warren"]),
+        .executable(name: "gomodule-bench", targets: ["GoModuleBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -37,13 +38,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Release-mode benchmark of zip creation and hashing against the go command's code.
+        .executableTarget(
+            name: "GoModuleBench",
+            dependencies: ["GoModule"],
+            path: "Benchmarks/GoModuleBench"
+        ),
         .testTarget(
             name: "GoModuleTests",
             dependencies: ["GoModule"]
         ),
         .testTarget(
             name: "WarrenCLITests",
-            dependencies: ["GoModule"]
+            dependencies: ["GoModule", "warren"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Warren needs from Debian's packages, only when something is missing.
+#   scripts/install-deps.sh build   — to build and run Warren (zlib)
+#   scripts/install-deps.sh test    — also the go command, git, golang.org/x/mod and the
+#                                     real module sources the tests use
+set -euo pipefail
+MODE="${1:-build}"
+
+packages=(zlib1g-dev pkg-config)
+if [ "$MODE" = test ]; then
+  packages+=(
+    golang-go git golang-golang-x-mod-dev
+    # Real module trees for the differential zip tests (/usr/share/gocode/src).
+    golang-golang-x-sys-dev golang-golang-x-text-dev golang-golang-x-tools-dev
+    golang-github-kr-text-dev golang-gopkg-yaml.v3-dev golang-github-azure-go-autorest-dev
+    golang-github-dgrijalva-jwt-go-dev golang-github-burntsushi-toml-dev
+    golang-github-masterminds-semver-dev golang-github-google-go-cmp-dev
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
