@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Warren — a Go module proxy. Layers, one direction (see docs/ARCHITECTURE.md):
-//   GoModule (pure Go-module domain) ← warren (CLI)
+//   GoModule (pure Go-module domain) ← WarrenCore (engine) ← WarrenServer (HTTP) ← warren (CLI)
 import PackageDescription
 
 let package = Package(
@@ -8,12 +8,22 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "GoModule", targets: ["GoModule"]),
+        .library(name: "WarrenCore", targets: ["WarrenCore"]),
+        .library(name: "WarrenServer", targets: ["WarrenServer"]),
         .executable(name: "warren", targets: ["warren"]),
         .executable(name: "gomodule-bench", targets: ["GoModuleBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // zlib, for raw DEFLATE in module zips (Debian: zlib1g-dev).
@@ -31,11 +41,38 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The proxy engine: upstream chain, storage, caches, single-flight. No HTTP server.
+        .target(
+            name: "WarrenCore",
+            dependencies: [
+                "GoModule",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // HTTP: the GOPROXY protocol, health and metrics endpoints, request logging.
+        .target(
+            name: "WarrenServer",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "GoModule",
+                "WarrenCore",
+                "WarrenServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Release-mode benchmark of zip creation and hashing against the go command's code.
@@ -49,8 +86,16 @@ let package = Package(
             dependencies: ["GoModule"]
         ),
         .testTarget(
+            name: "WarrenCoreTests",
+            dependencies: ["WarrenCore", "GoModule"]
+        ),
+        .testTarget(
             name: "WarrenCLITests",
-            dependencies: ["GoModule", "warren"]
+            dependencies: [
+                "GoModule", "warren",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

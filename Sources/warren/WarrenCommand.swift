@@ -3,12 +3,12 @@ import ArgumentParser
 /// The `warren` command line: argument parsing and wiring only; the work lives in the
 /// libraries below it.
 @main
-struct WarrenCommand: ParsableCommand {
+struct WarrenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warren",
         abstract: "A Go module proxy, and the tools to package, audit and diagnose Go modules.",
         version: WarrenVersion.current,
-        subcommands: [ModCommand.self]
+        subcommands: [ServeCommand.self, ModCommand.self]
     )
 }
 

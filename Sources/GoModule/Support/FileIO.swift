@@ -10,7 +10,7 @@ public struct FileIOError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let code: Int32
 
-    init(_ operation: String, _ path: String, code: Int32 = errno) {
+    public init(_ operation: String, _ path: String, code: Int32 = errno) {
         self.operation = operation
         self.path = path
         self.code = code

@@ -1,9 +1,9 @@
 /// Go's `%q` quoting (strconv.Quote / QuoteRune), so that Warren's error messages read
 /// exactly like the go command's and a developer can paste them into a search.
-enum GoQuote {
+public enum GoQuote {
     /// Quotes a byte string the way `strconv.Quote` does: printable runes stay, everything
     /// else (and invalid UTF-8, byte by byte) becomes an escape.
-    static func string(_ bytes: some Collection<UInt8>) -> String {
+    public static func string(_ bytes: some Collection<UInt8>) -> String {
         var out = "\""
         var it = Array(bytes)[...]
         while let first = it.first {
@@ -18,17 +18,17 @@ enum GoQuote {
         return out + "\""
     }
 
-    static func string(_ s: String) -> String { string(s.utf8) }
+    public static func string(_ s: String) -> String { string(s.utf8) }
 
     /// Quotes one rune the way `strconv.QuoteRune` does (`'\''`, `'\x00'`, `'é'`).
-    static func rune(_ scalar: Unicode.Scalar) -> String {
+    public static func rune(_ scalar: Unicode.Scalar) -> String {
         var out = "'"
         appendEscaped(scalar, quote: "'", into: &out)
         return out + "'"
     }
 
     /// Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-    static func isPrint(_ s: Unicode.Scalar) -> Bool {
+    public static func isPrint(_ s: Unicode.Scalar) -> Bool {
         if s == " " { return true }
         switch s.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,

@@ -1,0 +1,54 @@
+import Foundation
+import GoModule
+
+/// Checks on what upstreams send, before anything is stored or served.
+extension ModuleProxy {
+    /// An `.info` (or `@latest`) must be a JSON object naming a canonical version — the
+    /// requested one, when a specific version was asked for.
+    static func validateInfo(_ bytes: [UInt8], expected: String?, module: String) throws(ProxyError) {
+        struct Info: Decodable {
+            var Version: String
+            var Time: String?
+        }
+        let info: Info
+        do {
+            info = try JSONDecoder().decode(Info.self, from: Data(bytes))
+        } catch {
+            throw .badGateway("upstream sent a malformed .info for \(module)")
+        }
+        if ModuleVersion.canonical(info.Version) != info.Version {
+            throw .badGateway("upstream .info for \(module) names an invalid version \(GoQuote.string(info.Version))")
+        }
+        if let expected, info.Version != expected {
+            throw .badGateway("upstream .info for \(module)@\(expected) names version \(info.Version)")
+        }
+    }
+
+    /// A `.mod` must parse as a go.mod file (lax: newer directives are fine).
+    static func validateGoMod(_ bytes: [UInt8], module: String, version: String) throws(ProxyError) {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .badGateway("upstream .mod for \(module)@\(version) is not UTF-8 text")
+        }
+        do {
+            _ = try GoModParser.parse(text)
+        } catch {
+            throw .badGateway("upstream .mod for \(module)@\(version) does not parse: \(error.message)")
+        }
+    }
+
+    /// The `list` a client gets: canonical tagged versions only (pseudo-versions are not
+    /// listed; retracted versions stay, the go command hides them itself), one per line,
+    /// in semver order.
+    static func filterList(_ bytes: [UInt8]) -> [UInt8] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var seen = Set<String>()
+        var versions: [String] = []
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let v = line.trimmingCharacters(in: .whitespaces)
+            guard !v.isEmpty, ModuleVersion.canonical(v) == v, !PseudoVersion.isPseudoVersion(v) else { continue }
+            if seen.insert(v).inserted { versions.append(v) }
+        }
+        SemVer.sort(&versions)
+        return versions.isEmpty ? [] : Array((versions.joined(separator: "\n") + "\n").utf8)
+    }
+}

@@ -1,0 +1,34 @@
+import GoModule
+
+/// How the proxy engine behaves. Built by the CLI from flags, environment and a config
+/// file; the engine itself never reads any of those.
+public struct ProxyConfiguration: Sendable {
+    /// The upstream chain, in GOPROXY syntax.
+    public var upstreams: ProxyList
+    /// Root of the embedded storage.
+    public var dataDirectory: String
+    /// How long a `list` or `@latest` answer is fresh; after that it is served while a
+    /// refresh runs in the background.
+    public var listTTL: Double
+    /// Upstream timeouts, in seconds: establishing a connection, receiving the response
+    /// head, and the whole exchange including the body.
+    public var connectTimeout: Double
+    public var headerTimeout: Double
+    public var totalTimeout: Double
+    /// Extra attempts after a transient upstream fault (connection failure, 502/503/504).
+    public var retries: Int
+    /// Bytes of `.info`/`.mod` kept in memory for fast answers.
+    public var memoryCacheBytes: Int
+
+    public init(upstreams: ProxyList, dataDirectory: String, listTTL: Double = 60, connectTimeout: Double = 5,
+                headerTimeout: Double = 30, totalTimeout: Double = 600, retries: Int = 2, memoryCacheBytes: Int = 64 << 20) {
+        self.upstreams = upstreams
+        self.dataDirectory = dataDirectory
+        self.listTTL = listTTL
+        self.connectTimeout = connectTimeout
+        self.headerTimeout = headerTimeout
+        self.totalTimeout = totalTimeout
+        self.retries = retries
+        self.memoryCacheBytes = memoryCacheBytes
+    }
+}

@@ -1,0 +1,42 @@
+import GoModule
+import NIOCore
+
+/// What the engine hands the HTTP layer: the body and everything needed for caching headers.
+public struct ServedArtifact: Sendable {
+    public enum Body: Sendable {
+        /// Small artifacts, already in memory.
+        case bytes(ByteBuffer)
+        /// A stored zip, open for reading.
+        case file(ReadableFile)
+        /// A zip still arriving from upstream.
+        case download(ZipDownload)
+    }
+
+    public enum CacheStatus: String, Sendable {
+        /// Served from Warren's cache.
+        case hit
+        /// Fetched from upstream for this request (or one it joined).
+        case miss
+        /// A list/latest answer past its TTL, served while a refresh runs or after it failed.
+        case stale
+    }
+
+    public var body: Body
+    public var contentType: String
+    public var etag: String?
+    /// Seconds since 1970.
+    public var lastModified: Double?
+    public var cacheControl: String
+    public var cacheStatus: CacheStatus
+    /// Which upstream answered, when one did.
+    public var origin: String?
+
+    /// The full length when known.
+    public var length: Int64? {
+        switch body {
+        case .bytes(let b): return Int64(b.readableBytes)
+        case .file(let f): return f.size
+        case .download(let d): return d.snapshot.expectedLength
+        }
+    }
+}

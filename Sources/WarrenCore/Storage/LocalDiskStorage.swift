@@ -1,0 +1,126 @@
+import Foundation
+import GoModule
+import NIOPosix
+
+/// The embedded default: artifacts as files under one directory, in GOPROXY layout, with
+/// a JSON sidecar (`.meta`) holding each artifact's hash and time.
+///
+/// Writes go to a temporary file in the destination directory and are renamed into place
+/// (sidecar first, artifact last), so a crash at any moment leaves either the complete
+/// artifact or nothing; leftovers are swept at start-up. Blocking file calls run on NIO's
+/// thread pool, never on the concurrency runtime's threads.
+public struct LocalDiskStorage: ArtifactStorage {
+    public let root: String
+    let threadPool: NIOThreadPool
+
+    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.threadPool = threadPool
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+    }
+
+    func path(_ key: StorageKey) -> String { root + "/" + key.relativePath }
+
+    public func open(_ key: StorageKey) async throws -> StoredArtifact? {
+        let p = path(key)
+        return try await threadPool.runIfActive {
+            guard let metadata = try Self.readMetadata(p) else { return nil }
+            let file: ReadableFile
+            do {
+                file = try ReadableFile(path: p)
+            } catch let e as FileIOError where e.isNotFound {
+                return nil
+            }
+            guard file.size == metadata.size else { return nil }
+            return StoredArtifact(metadata: metadata, file: file)
+        }
+    }
+
+    public func readSmall(_ key: StorageKey, limit: Int) async throws -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
+        let p = path(key)
+        return try await threadPool.runIfActive {
+            guard let metadata = try Self.readMetadata(p) else { return nil }
+            do {
+                let bytes = try ReadableFile.readAll(path: p, limit: limit)
+                return bytes.count == Int(metadata.size) ? (bytes, metadata) : nil
+            } catch let e as FileIOError where e.isNotFound {
+                return nil
+            }
+        }
+    }
+
+    public func writeSmall(_ key: StorageKey, bytes: [UInt8], metadata: ArtifactMetadata) async throws {
+        let p = path(key)
+        try await threadPool.runIfActive {
+            try Self.makeParent(p)
+            let meta = try AtomicFileWriter(destination: p + ".meta")
+            try meta.file.write(Array(try JSONEncoder().encode(metadata)))
+            let body = try AtomicFileWriter(destination: p)
+            try body.file.write(bytes)
+            // Mutable answers (lists) need no fsync: losing one to a crash only means a refetch.
+            try meta.commit(durable: key.isImmutable)
+            try body.commit(durable: key.isImmutable)
+        }
+    }
+
+    public func makeStaging(_ key: StorageKey) async throws -> StagingFile {
+        let p = path(key)
+        return try await threadPool.runIfActive {
+            try Self.makeParent(p)
+            return try StagingFile(key: key, path: p + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        }
+    }
+
+    public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
+        let p = path(staging.key)
+        try await threadPool.runIfActive {
+            try staging.writer.sync()
+            let meta = try AtomicFileWriter(destination: p + ".meta")
+            try meta.file.write(Array(try JSONEncoder().encode(metadata)))
+            try meta.commit()
+            if rename(staging.path, p) != 0 { throw FileIOError("rename", p) }
+        }
+    }
+
+    public func discard(_ staging: StagingFile) async {
+        unlink(staging.path)
+    }
+
+    public func checkWritable() async -> Bool {
+        let probe = root + "/.readyz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        return (try? await threadPool.runIfActive {
+            let w = try WritableFile(creating: probe)
+            try w.write(Array("ok".utf8))
+            unlink(probe)
+            return true
+        }) ?? false
+    }
+
+    /// Removes staging and temporary files a crash may have left behind.
+    public func sweepLeftovers() throws -> Int {
+        var removed = 0
+        guard let e = FileManager.default.enumerator(atPath: root) else { return 0 }
+        while let rel = e.nextObject() as? String {
+            if rel.contains(".tmp-") {
+                if unlink(root + "/" + rel) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
+    static func readMetadata(_ artifactPath: String) throws -> ArtifactMetadata? {
+        do {
+            let bytes = try ReadableFile.readAll(path: artifactPath + ".meta", limit: 64 * 1024)
+            return try JSONDecoder().decode(ArtifactMetadata.self, from: Data(bytes))
+        } catch let e as FileIOError where e.isNotFound {
+            return nil
+        } catch is DecodingError {
+            return nil
+        }
+    }
+
+    static func makeParent(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    }
+}

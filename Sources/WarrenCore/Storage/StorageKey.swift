@@ -1,0 +1,46 @@
+import GoModule
+
+/// What Warren stores, addressed so that a key can never name a file outside the storage
+/// root: every component is a validated, case-encoded module path or version.
+public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
+    /// An immutable artifact of a canonical version.
+    case artifact(module: String, version: String, kind: ArtifactKind)
+    /// The last good `list` answer (mutable).
+    case list(module: String)
+    /// The last good `@latest` answer (mutable).
+    case latest(module: String)
+    /// The last good answer to a version query such as `master.info` (mutable).
+    case query(module: String, query: String)
+
+    /// The path below the storage root. The layout of immutable artifacts and lists is the
+    /// GOPROXY layout, so a data directory can itself serve as a `file://` upstream.
+    public var relativePath: String {
+        switch self {
+        case .artifact(let m, let v, let kind):
+            return escaped(m) + "/@v/" + escapedVersion(v) + "." + kind.rawValue
+        case .list(let m):
+            return escaped(m) + "/@v/list"
+        case .latest(let m):
+            return escaped(m) + "/@latest"
+        case .query(let m, let q):
+            return escaped(m) + "/@query/" + escapedVersion(q) + ".info"
+        }
+    }
+
+    public var isImmutable: Bool {
+        if case .artifact = self { return true }
+        return false
+    }
+
+    public var description: String { relativePath }
+
+    private func escaped(_ module: String) -> String {
+        // Keys are only built from validated requests; a failure here is a programming
+        // error, and the placeholder still cannot escape the root.
+        (try? PathEscaping.escapePath(module)) ?? "invalid-module"
+    }
+
+    private func escapedVersion(_ v: String) -> String {
+        (try? PathEscaping.escapeVersion(v)) ?? "invalid-version"
+    }
+}

@@ -1,0 +1,114 @@
+import GoModule
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import WarrenCore
+
+/// Answers every HTTP request: the GOPROXY protocol under the path prefix, plus
+/// `/healthz`, `/readyz` and `/metrics` at the root.
+///
+/// It does not use a router: module paths have any number of elements, and the request
+/// path must be decoded by hand anyway (URL-decoding first, then case-decoding), with
+/// every trick — encoded slashes, NUL bytes, dot segments — refused with a 400.
+public struct ProxyResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let proxy: ModuleProxy
+    let storage: any ArtifactStorage
+    let pathPrefix: String
+    let metrics: MetricsEndpoint?
+    let logger: Logger
+    let threadPool: NIOThreadPool
+
+    static let disableFetch = HTTPField.Name("Disable-Module-Fetch")!
+    static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
+
+    public init(proxy: ModuleProxy, storage: any ArtifactStorage, pathPrefix: String, metrics: MetricsEndpoint?,
+                logger: Logger, threadPool: NIOThreadPool = .singleton) {
+        self.proxy = proxy
+        self.storage = storage
+        self.pathPrefix = Self.normalizePrefix(pathPrefix)
+        self.metrics = metrics
+        self.logger = logger
+        self.threadPool = threadPool
+    }
+
+    /// `/goproxy/` → `/goproxy`; `/` and `` → ``.
+    static func normalizePrefix(_ p: String) -> String {
+        var p = p
+        while p.hasSuffix("/") { p.removeLast() }
+        if !p.isEmpty && !p.hasPrefix("/") { p = "/" + p }
+        return p
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        let rawPath = request.uri.path
+        var log = RequestLogLine(method: request.method.rawValue, path: rawPath, start: start, logger: logger)
+
+        switch rawPath {
+        case "/healthz":
+            return log.finish(Self.text(.ok, "ok"), endpoint: "healthz")
+        case "/readyz":
+            let ready = await storage.checkWritable()
+            return log.finish(Self.text(ready ? .ok : .serviceUnavailable, ready ? "ready" : "storage is not writable"), endpoint: "readyz")
+        case "/metrics":
+            guard let metrics else { break }
+            return log.finish(metrics.response(), endpoint: "metrics")
+        default:
+            break
+        }
+
+        guard request.method == .get || request.method == .head else {
+            var r = Self.text(.methodNotAllowed, "method \(request.method.rawValue) not allowed: use GET or HEAD")
+            r.headers[.allow] = "GET, HEAD"
+            return log.finish(r, endpoint: "other")
+        }
+
+        let relative: Substring
+        if pathPrefix.isEmpty {
+            relative = rawPath.dropFirst()
+        } else if rawPath.hasPrefix(pathPrefix + "/") {
+            relative = rawPath.dropFirst(pathPrefix.count + 1)
+        } else {
+            return log.finish(Self.text(.notFound, "not found (the proxy is served under \(pathPrefix)/)"), endpoint: "other")
+        }
+
+        let proxyRequest: ProxyRequest
+        do {
+            proxyRequest = try ProxyRequest.parse(rawPath: String(relative))
+        } catch {
+            return log.finish(Self.error(error), endpoint: "invalid")
+        }
+        let endpoint = proxyRequest.endpoint
+        let allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
+
+        let served: ServedArtifact
+        do {
+            served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)
+        } catch {
+            if error.status >= 500 {
+                logger.warning("request failed", metadata: ["path": "\(rawPath)", "status": "\(error.status)", "error": "\(error.message)", "detail": "\(error.detail ?? "")"])
+            }
+            return log.finish(Self.error(error), endpoint: endpoint)
+        }
+        log.cache = served.cacheStatus.rawValue
+        let response = await ResponseBuilder(threadPool: threadPool, logger: logger)
+            .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
+        return response
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
+    }
+
+    static func error(_ e: ProxyError) -> Response {
+        text(HTTPResponse.Status(code: e.status), e.message)
+    }
+}

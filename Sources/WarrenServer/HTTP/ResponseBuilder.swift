@@ -1,0 +1,215 @@
+import GoModule
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import WarrenCore
+
+/// Turns what the engine served into an HTTP response: caching headers, conditional
+/// requests (304), byte ranges (206/416), HEAD, and streamed bodies.
+struct ResponseBuilder {
+    let threadPool: NIOThreadPool
+    let logger: Logger
+
+    /// Chunk size for reading zips from disk: large enough for few thread-pool hops,
+    /// small enough that hundreds of concurrent downloads stay within a small memory budget.
+    static let chunkSize: Int64 = 256 * 1024
+
+    func build(_ served: ServedArtifact, request: Request, head: Bool, log: RequestLogLine, endpoint: String) async -> Response {
+        var log = log
+        var headers = HTTPFields()
+        headers[.contentType] = served.contentType
+        headers[.cacheControl] = served.cacheControl
+        headers[ProxyResponder.cacheHeader] = served.cacheStatus.rawValue
+        if let etag = served.etag { headers[.eTag] = etag }
+        if let lm = served.lastModified { headers[.lastModified] = HTTPDate.format(lm) }
+
+        if Self.notModified(request, etag: served.etag, lastModified: served.lastModified) {
+            return log.finish(Response(status: .notModified, headers: headers), endpoint: endpoint)
+        }
+
+        // A range request on a zip still arriving waits for it: ranges are for resuming,
+        // and only a complete, verified file can answer them.
+        var body = served.body
+        if case .download(let d) = body, request.headers[.range] != nil {
+            let final = await d.waitUntilFinished()
+            switch final.outcome {
+            case .success(let meta)?:
+                body = .file(d.file)
+                headers[.eTag] = meta.etag
+                headers[.lastModified] = HTTPDate.format(meta.storedAt)
+            case .failure(let e)?:
+                return log.finish(ProxyResponder.error(e), endpoint: endpoint)
+            case nil:
+                break
+            }
+        }
+
+        switch body {
+        case .bytes(let buffer):
+            headers[.acceptRanges] = "bytes"
+            let size = Int64(buffer.readableBytes)
+            switch rangeFor(request, size: size, etag: headers[.eTag], lastModified: served.lastModified) {
+            case .unsatisfiable:
+                return log.finish(Self.unsatisfiable(size), endpoint: endpoint)
+            case .range(let r):
+                headers[.contentRange] = "bytes \(r.start)-\(r.end)/\(size)"
+                headers[.contentLength] = String(r.length)
+                let slice = buffer.getSlice(at: buffer.readerIndex + Int(r.start), length: Int(r.length)) ?? ByteBuffer()
+                return log.finish(Response(status: .partialContent, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: slice)), endpoint: endpoint)
+            case .none:
+                headers[.contentLength] = String(size)
+                return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
+            }
+
+        case .file(let file):
+            headers[.acceptRanges] = "bytes"
+            let size = file.size
+            var status = HTTPResponse.Status.ok
+            var range = ByteRange(start: 0, end: size - 1)
+            switch rangeFor(request, size: size, etag: headers[.eTag], lastModified: served.lastModified) {
+            case .unsatisfiable:
+                return log.finish(Self.unsatisfiable(size), endpoint: endpoint)
+            case .range(let r):
+                status = .partialContent
+                range = r
+                headers[.contentRange] = "bytes \(r.start)-\(r.end)/\(size)"
+            case .none:
+                break
+            }
+            headers[.contentLength] = String(max(0, range.length))
+            if head || range.length <= 0 {
+                return log.finish(Response(status: status, headers: headers), endpoint: endpoint)
+            }
+            log.bytes = range.length
+            let pool = threadPool
+            let (finalRange, finalStatus, line) = (range, status, log)
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(range.length)) { writer in
+                let range = finalRange, status = finalStatus
+                var offset = range.start
+                do {
+                    while offset <= range.end {
+                        let count = Int(min(Self.chunkSize, range.end - offset + 1))
+                        let chunk = try await Self.read(file, at: offset, count: count, pool: pool)
+                        offset += Int64(chunk.readableBytes)
+                        try await writer.write(chunk)
+                    }
+                    try await writer.finish(nil)
+                    line.complete(endpoint: endpoint, status: Int(status.code))
+                } catch {
+                    line.complete(endpoint: endpoint, status: Int(status.code), aborted: "\(error)")
+                    throw error
+                }
+            })
+
+        case .download(let download):
+            if let length = download.snapshot.expectedLength { headers[.contentLength] = String(length) }
+            if head {
+                return log.finish(Response(status: .ok, headers: headers), endpoint: endpoint)
+            }
+            let pool = threadPool
+            let length = download.snapshot.expectedLength.map { Int($0) }
+            let line = log
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
+                var sent: Int64 = 0
+                var log = line
+                do {
+                    while true {
+                        let snapshot = await download.waitForProgress(beyond: sent)
+                        let limit = snapshot.releasable(holdBack: ZipDownload.holdBack)
+                        while sent < limit {
+                            let count = Int(min(Self.chunkSize, limit - sent))
+                            let chunk = try await Self.read(download.file, at: sent, count: count, pool: pool)
+                            sent += Int64(chunk.readableBytes)
+                            try await writer.write(chunk)
+                        }
+                        switch snapshot.outcome {
+                        case .success?:
+                            if sent >= snapshot.written {
+                                try await writer.finish(nil)
+                                log.bytes = sent
+                                log.complete(endpoint: endpoint, status: 200)
+                                return
+                            }
+                        case .failure(let e)?:
+                            // Headers are gone already: cutting the connection is the only
+                            // way to tell the client, and it never gets a complete bad zip.
+                            throw e
+                        case nil:
+                            if snapshot.written <= sent {
+                                // Waiting on the held-back tail: wait for the verdict.
+                                _ = await download.waitUntilFinished()
+                            }
+                        }
+                    }
+                } catch {
+                    log.bytes = sent
+                    log.complete(endpoint: endpoint, status: 502, aborted: "\(error)")
+                    throw error
+                }
+            })
+        }
+    }
+
+    static func read(_ file: ReadableFile, at offset: Int64, count: Int, pool: NIOThreadPool) async throws -> ByteBuffer {
+        try await pool.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { ptr in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: ptr[..<count]), at: offset)
+            }
+            if n == 0 { throw FileIOError("read", file.path) }
+            return buffer
+        }
+    }
+
+    /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
+    static func notModified(_ request: Request, etag: String?, lastModified: Double?) -> Bool {
+        if let inm = request.headers[.ifNoneMatch] {
+            guard let etag else { return false }
+            return inm.split(separator: ",").contains { tag in
+                let t = tag.trimmingSpaces()
+                return t == "*" || t == etag || t == "W/" + etag
+            }
+        }
+        if let ims = request.headers[.ifModifiedSince], let since = HTTPDate.parse(ims), let lastModified {
+            return lastModified.rounded(.down) <= since
+        }
+        return false
+    }
+
+    /// The range to serve, honouring If-Range (a range only if the validator still matches).
+    func rangeFor(_ request: Request, size: Int64, etag: String?, lastModified: Double?) -> ByteRange.Parsed {
+        guard let header = request.headers[.range] else { return .none }
+        if let ifRange = request.headers[.ifRange] {
+            let matches: Bool
+            if ifRange.hasPrefix("\"") {
+                matches = etag == ifRange
+            } else if let date = HTTPDate.parse(ifRange), let lastModified {
+                matches = lastModified.rounded(.down) == date
+            } else {
+                matches = false
+            }
+            if !matches { return .none }
+        }
+        return ByteRange.parse(header, size: size)
+    }
+
+    static func unsatisfiable(_ size: Int64) -> Response {
+        var r = ProxyResponder.text(.rangeNotSatisfiable, "requested range not satisfiable")
+        r.headers[.contentRange] = "bytes */\(size)"
+        return r
+    }
+}
+
+extension ZipDownload {
+    /// Waits for the verdict on the whole download.
+    func waitUntilFinished() async -> Snapshot {
+        var seen = snapshot.written
+        while true {
+            let s = await waitForProgress(beyond: seen)
+            if s.outcome != nil { return s }
+            seen = s.written
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import GoModule
+import Logging
+import ServiceLifecycle
+import WarrenCore
+import WarrenServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the caching Go module proxy.",
+        discussion: """
+        Point the go command at it with GOPROXY=http://HOST:PORT. Settings come from \
+        flags, then WARREN_* environment variables (WARREN_LIST_TTL for --list-ttl), \
+        then the YAML file given by --config or WARREN_CONFIG (keys named like the \
+        flags, without dashes in front: list-ttl: 60s), then the defaults shown here.
+        """
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("Upstreams in GOPROXY syntax: ',' falls through on 404/410, '|' on any error; direct and off end the list. (default: https://proxy.golang.org)", valueName: "list"))
+    var upstream: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where modules are stored. (default: $XDG_CACHE_HOME/warren or ~/.cache/warren)", valueName: "dir"))
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp("YAML configuration file.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("list-ttl"), help: ArgumentHelp("How long list and @latest answers stay fresh. (default: 60s)", valueName: "duration"))
+    var listTTL: String?
+
+    @Option(name: .customLong("path-prefix"), help: ArgumentHelp("Serve the proxy under this path, e.g. /goproxy. (default: none)", valueName: "path"))
+    var pathPrefix: String?
+
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Upstream connect timeout. (default: 5s)", valueName: "duration"))
+    var connectTimeout: String?
+
+    @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Upstream response-header timeout. (default: 30s)", valueName: "duration"))
+    var headerTimeout: String?
+
+    @Option(name: .customLong("total-timeout"), help: ArgumentHelp("Upstream timeout for a whole transfer. (default: 10m)", valueName: "duration"))
+    var totalTimeout: String?
+
+    @Option(help: ArgumentHelp("Retries after a transient upstream fault. (default: 2)", valueName: "n"))
+    var retries: String?
+
+    @Option(name: .customLong("memory-cache"), help: ArgumentHelp("Memory for hot .info/.mod answers. (default: 64MiB)", valueName: "size"))
+    var memoryCache: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. (default: info)", valueName: "level"))
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("text or json. (default: text)", valueName: "format"))
+    var logFormat: String?
+
+    func givenFlags() -> [String: String] {
+        let pairs: [(String, String?)] = [
+            ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
+            ("path-prefix", pathPrefix), ("connect-timeout", connectTimeout), ("header-timeout", headerTimeout),
+            ("total-timeout", totalTimeout), ("retries", retries), ("memory-cache", memoryCache),
+            ("log-level", logLevel), ("log-format", logFormat),
+        ]
+        var out: [String: String] = [:]
+        for (k, v) in pairs { if let v { out[k] = v } }
+        return out
+    }
+
+    func run() async throws {
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings.resolve(flags: givenFlags(), environment: ProcessInfo.processInfo.environment, configFile: config)
+        } catch {
+            printError("warren serve: \(error)")
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let json = settings.logFormat == "json"
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, json: json, logLevel: level) }
+        let logger = Logger(label: "warren")
+        try await WarrenServe.run(settings: settings, logger: logger)
+    }
+}
+
+/// Wires the proxy together and runs it until SIGTERM or SIGINT.
+enum WarrenServe {
+    static func run(settings: ServeSettings, logger: Logger) async throws {
+        let upstreams = try ProxyList(settings.upstream)
+        let configuration = ProxyConfiguration(
+            upstreams: upstreams, dataDirectory: settings.dataDirectory, listTTL: settings.listTTL,
+            connectTimeout: settings.connectTimeout, headerTimeout: settings.headerTimeout,
+            totalTimeout: settings.totalTimeout, retries: settings.retries, memoryCacheBytes: settings.memoryCacheBytes
+        )
+        let storage: LocalDiskStorage
+        do {
+            storage = try LocalDiskStorage(root: settings.dataDirectory + "/modules")
+            let swept = try storage.sweepLeftovers()
+            if swept > 0 { logger.notice("removed unfinished downloads left by an earlier run", metadata: ["files": "\(swept)"]) }
+        } catch {
+            printError("warren serve: cannot use data directory \(settings.dataDirectory): \(error)")
+            throw ExitCode(2)
+        }
+        let metrics = MetricsEndpoint.bootstrap()
+        let clients = HTTPClientFactory(configuration: configuration)
+        let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
+        let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger)
+        let app = WarrenHTTPServer.makeApplication(
+            settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix),
+            proxy: proxy, storage: storage, metrics: metrics, logger: logger
+        ) { port in
+            let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+            logger.notice("serving Go modules", metadata: [
+                "url": "http://\(hostForURL):\(port)\(settings.pathPrefix)",
+                "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)",
+            ])
+            // A stable line on stdout for scripts and tests that start Warren on port 0.
+            FileHandle.standardOutput.write(Data("warren: listening on \(hostForURL):\(port)\n".utf8))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("server stopped", metadata: ["error": "\(error)"])
+            await proxy.drain()
+            await clients.shutdown()
+            throw ExitCode(1)
+        }
+        // Requests in flight are finished; let background downloads complete too.
+        await proxy.drain()
+        await clients.shutdown()
+        logger.notice("stopped")
+    }
+}

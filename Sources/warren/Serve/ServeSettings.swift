@@ -1,0 +1,182 @@
+import Foundation
+import GoModule
+import Yams
+
+/// `warren serve` settings, resolved from flags > `WARREN_*` environment > YAML config
+/// file > defaults. Every key has the same name in all three places (`list-ttl`,
+/// `WARREN_LIST_TTL`, `--list-ttl`), and a bad value fails at start naming the key and
+/// where it came from.
+struct ServeSettings: Equatable {
+    var host = "127.0.0.1"
+    var port = 3000
+    var upstream = "https://proxy.golang.org"
+    var dataDirectory = ServeSettings.defaultDataDirectory()
+    var listTTL = 60.0
+    var pathPrefix = ""
+    var connectTimeout = 5.0
+    var headerTimeout = 30.0
+    var totalTimeout = 600.0
+    var retries = 2
+    var memoryCacheBytes = 64 << 20
+    var logLevel = "info"
+    var logFormat = "text"
+
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The keys, as written in YAML; flags add `--`, the environment `WARREN_` in capitals.
+    static let keys = [
+        "listen", "upstream", "data-dir", "list-ttl", "path-prefix", "connect-timeout", "header-timeout",
+        "total-timeout", "retries", "memory-cache", "log-level", "log-format",
+    ]
+
+    static func environmentName(_ key: String) -> String {
+        "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// Resolves settings from the three sources. `flags` holds only flags actually given.
+    static func resolve(flags: [String: String], environment: [String: String], configFile: String?) throws -> ServeSettings {
+        var fileValues: [String: String] = [:]
+        let configPath = configFile ?? environment["WARREN_CONFIG"]
+        if let configPath {
+            fileValues = try loadYAML(configPath)
+        }
+        var settings = ServeSettings()
+        for key in keys {
+            let source: String
+            let value: String
+            if let v = flags[key] {
+                (source, value) = ("--\(key)", v)
+            } else if let v = environment[environmentName(key)] {
+                (source, value) = (environmentName(key), v)
+            } else if let v = fileValues[key] {
+                (source, value) = ("\(configPath ?? "config"): \(key)", v)
+            } else {
+                continue
+            }
+            do {
+                try settings.apply(key, value)
+            } catch {
+                throw Problem(description: "invalid \(key) \(GoQuote.string(value)) (from \(source)): \(error)")
+            }
+        }
+        return settings
+    }
+
+    mutating func apply(_ key: String, _ value: String) throws {
+        switch key {
+        case "listen":
+            (host, port) = try Self.parseListen(value)
+        case "upstream":
+            _ = try ProxyList(value)
+            upstream = value
+        case "data-dir":
+            guard !value.isEmpty else { throw Problem(description: "empty path") }
+            dataDirectory = (value as NSString).expandingTildeInPath
+        case "list-ttl": listTTL = try Self.parseDuration(value)
+        case "path-prefix":
+            guard value.isEmpty || value.hasPrefix("/"), !value.contains("?"), !value.contains("%") else {
+                throw Problem(description: "must be empty or start with /")
+            }
+            pathPrefix = value
+        case "connect-timeout": connectTimeout = try Self.parsePositiveDuration(value)
+        case "header-timeout": headerTimeout = try Self.parsePositiveDuration(value)
+        case "total-timeout": totalTimeout = try Self.parsePositiveDuration(value)
+        case "retries":
+            guard let n = Int(value), (0...10).contains(n) else { throw Problem(description: "want a whole number from 0 to 10") }
+            retries = n
+        case "memory-cache": memoryCacheBytes = try Self.parseSize(value)
+        case "log-level":
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+                throw Problem(description: "want trace, debug, info, notice, warning, error or critical")
+            }
+            logLevel = value
+        case "log-format":
+            guard ["text", "json"].contains(value) else { throw Problem(description: "want text or json") }
+            logFormat = value
+        default:
+            throw Problem(description: "unknown setting")
+        }
+    }
+
+    /// The per-user cache directory, as the go command picks GOMODCACHE's parent.
+    static func defaultDataDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/warren" }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        return home + "/.cache/warren"
+    }
+
+    static func loadYAML(_ path: String) throws -> [String: String] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Problem(description: "cannot read config file \(path): \(error.localizedDescription)")
+        }
+        let node: Any?
+        do {
+            node = try Yams.load(yaml: text)
+        } catch {
+            throw Problem(description: "config file \(path) is not valid YAML: \(error)")
+        }
+        guard let node else { return [:] }
+        guard let map = node as? [String: Any] else {
+            throw Problem(description: "config file \(path) must be a mapping of settings")
+        }
+        var out: [String: String] = [:]
+        for (key, value) in map {
+            guard keys.contains(key) else {
+                throw Problem(description: "config file \(path): unknown key \(GoQuote.string(key)) (known: \(keys.joined(separator: ", ")))")
+            }
+            switch value {
+            case let s as String: out[key] = s
+            case let i as Int: out[key] = String(i)
+            case let d as Double: out[key] = String(d)
+            case let b as Bool: out[key] = String(b)
+            default: throw Problem(description: "config file \(path): \(key) must be a single value")
+            }
+        }
+        return out
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces).
+    static func parseListen(_ s: String) throws -> (String, Int) {
+        guard let colon = s.lastIndex(of: ":") else { throw Problem(description: "want HOST:PORT") }
+        var host = String(s[..<colon])
+        guard let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            throw Problem(description: "port must be a number from 0 to 65535")
+        }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        return (host, port)
+    }
+
+    /// `90`, `90s`, `1.5m`, `500ms`, `2h`.
+    static func parseDuration(_ s: String) throws -> Double {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            if suffix == "s" && s.hasSuffix("ms") { continue }
+            if let v = Double(s.dropLast(suffix.count)), v >= 0, v.isFinite { return v * factor }
+        }
+        if let v = Double(s), v >= 0, v.isFinite { return v }
+        throw Problem(description: "want a duration such as 60s, 5m or 500ms")
+    }
+
+    static func parsePositiveDuration(_ s: String) throws -> Double {
+        let d = try parseDuration(s)
+        guard d > 0 else { throw Problem(description: "must be more than zero") }
+        return d
+    }
+
+    /// `1048576`, `64MiB`, `512KiB`, `1GiB` (also KB/MB/GB as powers of 1000).
+    static func parseSize(_ s: String) throws -> Int {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            if let v = Int(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0 { return v * factor }
+        }
+        if let v = Int(s), v >= 0 { return v }
+        throw Problem(description: "want a size such as 64MiB")
+    }
+}
