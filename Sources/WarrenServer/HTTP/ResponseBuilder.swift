@@ -113,10 +113,14 @@ struct ResponseBuilder {
             let line = log
             return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
                 var sent: Int64 = 0
+                var seen: Int64 = 0
                 var log = line
                 do {
                     while true {
-                        let snapshot = await download.waitForProgress(beyond: sent)
+                        // Wake on new bytes (not on bytes merely unsent: the held-back tail
+                        // only moves when the verdict arrives).
+                        let snapshot = await download.waitForProgress(beyond: seen)
+                        seen = snapshot.written
                         let limit = snapshot.releasable(holdBack: ZipDownload.holdBack)
                         while sent < limit {
                             let count = Int(min(Self.chunkSize, limit - sent))
@@ -126,21 +130,16 @@ struct ResponseBuilder {
                         }
                         switch snapshot.outcome {
                         case .success?:
-                            if sent >= snapshot.written {
-                                try await writer.finish(nil)
-                                log.bytes = sent
-                                log.complete(endpoint: endpoint, status: 200)
-                                return
-                            }
+                            try await writer.finish(nil)
+                            log.bytes = sent
+                            log.complete(endpoint: endpoint, status: 200)
+                            return
                         case .failure(let e)?:
                             // Headers are gone already: cutting the connection is the only
                             // way to tell the client, and it never gets a complete bad zip.
                             throw e
                         case nil:
-                            if snapshot.written <= sent {
-                                // Waiting on the held-back tail: wait for the verdict.
-                                _ = await download.waitUntilFinished()
-                            }
+                            continue
                         }
                     }
                 } catch {
