@@ -166,7 +166,7 @@ public final class ModuleProxy: Sendable {
         let key = StorageKey.artifact(module: module, version: version, kind: .zip)
         if let stored = try await openStored(key) {
             countCache("zip", hit: true)
-            return ServedArtifact(body: .file(stored.file), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
+            return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
                                   lastModified: stored.metadata.storedAt, cacheControl: Self.immutableCacheControl,
                                   cacheStatus: .hit, origin: stored.metadata.origin)
         }

@@ -6,8 +6,8 @@ public struct ServedArtifact: Sendable {
     public enum Body: Sendable {
         /// Small artifacts, already in memory.
         case bytes(ByteBuffer)
-        /// A stored zip, open for reading.
-        case file(ReadableFile)
+        /// A stored zip, open for reading, and its length.
+        case file(ReadableFile, size: Int64)
         /// A zip still arriving from upstream.
         case download(ZipDownload)
     }
@@ -35,7 +35,7 @@ public struct ServedArtifact: Sendable {
     public var length: Int64? {
         switch body {
         case .bytes(let b): return Int64(b.readableBytes)
-        case .file(let f): return f.size
+        case .file(_, let size): return size
         case .download(let d): return d.snapshot.expectedLength
         }
     }

@@ -68,6 +68,9 @@ public enum ProxyRequest: Sendable, Equatable {
             } catch {
                 throw .badRequest(error.description)
             }
+            if kind == .info && !isPlausibleQuery(version) {
+                throw .badRequest("invalid version query \(GoQuote.string(version))")
+            }
             if kind != .info {
                 // .mod and .zip exist only for canonical versions; queries go through .info.
                 let canonical = ModuleVersion.canonical(version)
@@ -86,6 +89,15 @@ public enum ProxyRequest: Sendable, Equatable {
             return .latest(module: try decodeModule(String(path.dropLast("/@latest".count))))
         }
         throw .notFound("not a module proxy request")
+    }
+
+    /// Versions and queries (tags, branches, commit prefixes) the go command can send:
+    /// letters, digits and `.-_+~`. Anything else is refused before reaching an upstream.
+    static func isPlausibleQuery(_ v: String) -> Bool {
+        !v.isEmpty && v.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: "+") || b == UInt8(ascii: "~")
+        }
     }
 
     static func decodeModule(_ escaped: String) throws(ProxyError) -> String {

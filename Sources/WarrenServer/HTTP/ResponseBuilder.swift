@@ -29,14 +29,17 @@ struct ResponseBuilder {
             return log.finish(Response(status: .notModified, headers: headers), endpoint: endpoint)
         }
 
-        // A range request on a zip still arriving waits for it: ranges are for resuming,
-        // and only a complete, verified file can answer them.
+        // A zip still arriving: wait until there is something to send or a verdict. A zip
+        // that fails before any byte could be released (small zips, upstream errors) gets a
+        // proper error response. A range request waits for the whole zip: ranges are for
+        // resuming, and only a complete, verified file can answer them.
         var body = served.body
-        if case .download(let d) = body, request.headers[.range] != nil {
-            let final = await d.waitUntilFinished()
-            switch final.outcome {
+        if case .download(let d) = body {
+            let wholeZip = request.headers[.range] != nil
+            let first = wholeZip ? await d.waitUntilFinished() : await d.waitForFirstRelease()
+            switch first.outcome {
             case .success(let meta)?:
-                body = .file(d.file)
+                body = .file(d.file, size: meta.size)
                 headers[.eTag] = meta.etag
                 headers[.lastModified] = HTTPDate.format(meta.storedAt)
             case .failure(let e)?:
@@ -63,9 +66,8 @@ struct ResponseBuilder {
                 return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
             }
 
-        case .file(let file):
+        case .file(let file, let size):
             headers[.acceptRanges] = "bytes"
-            let size = file.size
             var status = HTTPResponse.Status.ok
             var range = ByteRange(start: 0, end: size - 1)
             switch rangeFor(request, size: size, etag: headers[.eTag], lastModified: served.lastModified) {
@@ -202,6 +204,16 @@ struct ResponseBuilder {
 }
 
 extension ZipDownload {
+    /// Waits until some bytes may be sent, or the download has finished.
+    func waitForFirstRelease() async -> Snapshot {
+        var seen: Int64 = 0
+        while true {
+            let s = await waitForProgress(beyond: seen)
+            if s.outcome != nil || s.releasable(holdBack: ZipDownload.holdBack) > 0 { return s }
+            seen = s.written
+        }
+    }
+
     /// Waits for the verdict on the whole download.
     func waitUntilFinished() async -> Snapshot {
         var seen = snapshot.written

@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A GOPROXY upstream for tests: serves a directory, counts requests per path, and
+/// misbehaves on demand (status codes, delays, truncated or replaced bodies, huge
+/// declared lengths), so every upstream fault can be produced on loopback.
+final class FaultyUpstream: @unchecked Sendable {
+    enum Fault: Sendable {
+        case status(Int, String)
+        /// Wait before answering (response-header timeouts).
+        case delay(Double)
+        /// Send the head and this many bytes, then stall this long before the rest.
+        case slowBody(afterBytes: Int, pause: Double)
+        /// Declare the full length but close after this many bytes.
+        case truncate(Int)
+        /// Serve these bytes instead of the file.
+        case replace([UInt8])
+        /// Declare a Content-Length larger than any module zip may be.
+        case hugeLength
+    }
+
+    let root: String
+    private let faults = Mutex<[String: Fault]>([:])
+    private let counts = Mutex<[String: Int]>([:])
+    private var task: Task<Void, any Error>?
+    private(set) var port = 0
+
+    init(root: String) {
+        self.root = root
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func setFault(_ path: String, _ fault: Fault?) { faults.withLock { $0[path] = fault } }
+    func clearFaults() { faults.withLock { $0 = [:] } }
+    func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
+    func resetCounts() { counts.withLock { $0 = [:] } }
+
+    func start() async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let responder = Responder(owner: self)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "faulty-upstream"),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+        )
+        task = Task { try await app.run() }
+        for await p in stream {
+            port = p
+            break
+        }
+    }
+
+    func stop() {
+        task?.cancel()
+    }
+
+    struct Responder: HTTPResponder {
+        typealias Context = BasicRequestContext
+        let owner: FaultyUpstream
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            let path = String(request.uri.path.dropFirst()).removingPercentEncoding ?? ""
+            owner.counts.withLock { $0[path, default: 0] += 1 }
+            let fault = owner.faults.withLock { $0[path] }
+            if case .delay(let seconds)? = fault {
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            }
+            if case .status(let code, let text)? = fault {
+                return Response(status: .init(code: code), headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
+            var bytes: [UInt8]
+            if case .replace(let b)? = fault {
+                bytes = b
+            } else {
+                guard !path.contains(".."), let data = FileManager.default.contents(atPath: owner.root + "/" + path) else {
+                    return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found: \(path)")))
+                }
+                bytes = Array(data)
+            }
+            switch fault {
+            case .truncate(let n)?:
+                let total = bytes.count
+                let part = ByteBuffer(bytes: bytes.prefix(n))
+                return Response(status: .ok, headers: [.contentLength: String(total)], body: .init(contentLength: total) { writer in
+                    try await writer.write(part)
+                    throw CancellationError()  // cut the connection mid-body
+                })
+            case .slowBody(let after, let pause)?:
+                let head = ByteBuffer(bytes: bytes.prefix(after)), rest = ByteBuffer(bytes: bytes.dropFirst(after))
+                return Response(status: .ok, body: .init(contentLength: bytes.count) { writer in
+                    try await writer.write(head)
+                    try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
+                    try await writer.write(rest)
+                    try await writer.finish(nil)
+                })
+            case .hugeLength?:
+                let first = ByteBuffer(bytes: bytes)
+                return Response(status: .ok, headers: [.contentLength: "700000000"], body: .init(contentLength: 700_000_000) { writer in
+                    try await writer.write(first)
+                    try await Task.sleep(for: .seconds(30))
+                })
+            default:
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
+    }
+}

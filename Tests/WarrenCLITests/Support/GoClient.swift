@@ -1,0 +1,57 @@
+import Foundation
+
+/// The real go command (Go from Debian's golang-go) as Warren's client, with a fresh
+/// module cache and no access to anything but the proxy under test.
+final class GoClient: @unchecked Sendable {
+    let home = FileManager.default.temporaryDirectory.path + "/warren-goclient-\(UUID().uuidString)"
+    let proxy: String
+
+    init(proxy: String) {
+        self.proxy = proxy
+        try? FileManager.default.createDirectory(atPath: home + "/work", withIntermediateDirectories: true)
+    }
+
+    deinit {
+        // The module cache is read-only by design; make it writable to remove it.
+        _ = try? run(["clean", "-modcache"])
+        try? FileManager.default.removeItem(atPath: home)
+    }
+
+    var workDir: String { home + "/work" }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ args: [String], in dir: String? = nil) throws -> Result {
+        guard let go = ["/usr/bin/go", "/usr/lib/go/bin/go"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw GoMissing()
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: go)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir ?? workDir)
+        p.environment = [
+            "HOME": home, "PATH": "/usr/bin:/bin", "GOPATH": home + "/gopath", "GOMODCACHE": home + "/gopath/pkg/mod",
+            "GOCACHE": home + "/gocache", "GOPROXY": proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod",
+            "GONOSUMDB": "", "GOPRIVATE": "", "GO111MODULE": "on", "CGO_ENABLED": "0",
+        ]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let errData = LogBuffer()
+        err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        errData.append(err.fileHandleForReading.readDataToEndOfFile())
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
+    }
+
+    struct GoMissing: Error, CustomStringConvertible {
+        var description: String { "the go command is not installed (scripts/install-deps.sh test)" }
+    }
+}

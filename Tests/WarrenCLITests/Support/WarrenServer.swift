@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A `warren serve` process on a loopback port, with its own data directory, stopped
+/// (or killed) by the test.
+final class WarrenServerProcess: @unchecked Sendable {
+    let process = Process()
+    let dataDir: String
+    private(set) var port = 0
+    private let stderrPipe = Pipe()
+    private let stdoutPipe = Pipe()
+    private let stderrLog = LogBuffer()
+    let ownsDataDir: Bool
+
+    /// Starts `warren serve --listen 127.0.0.1:0 …` and waits until it listens.
+    init(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:]) throws {
+        ownsDataDir = dataDir == nil
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.path + "/warren-data-\(UUID().uuidString)"
+        process.executableURL = URL(fileURLWithPath: WarrenBinary.path)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WARREN_") }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        let log = stderrLog
+        stderrPipe.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+        try process.run()
+        // Wait for the "listening on" line (port 0 picks a free port).
+        let deadline = Date().addingTimeInterval(20)
+        var out = ""
+        while Date() < deadline {
+            let data = stdoutPipe.fileHandleForReading.availableData
+            if data.isEmpty {
+                if !process.isRunning { break }
+                continue
+            }
+            out += String(decoding: data, as: UTF8.self)
+            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("warren: listening on") }),
+               let p = Int(line.split(separator: ":").last ?? "") {
+                port = p
+                return
+            }
+        }
+        process.terminate()
+        throw StartFailure(description: "warren serve did not start: \(out) \(stderr)")
+    }
+
+    struct StartFailure: Error, CustomStringConvertible { let description: String }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var stderr: String { stderrLog.text }
+
+    /// SIGTERM and wait for a clean exit; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: the crash case.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if ownsDataDir { try? FileManager.default.removeItem(atPath: dataDir) }
+    }
+}
+
+final class LogBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+}
+
+/// A plain HTTP exchange with the proxy.
+struct HTTPExchange {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+enum HTTP {
+    static func get(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], timeout: Int64 = 60) async throws -> HTTPExchange {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+        var body: [UInt8] = []
+        for try await chunk in response.body { body.append(contentsOf: chunk.readableBytesView) }
+        return HTTPExchange(status: Int(response.status.code), headers: response.headers, body: body)
+    }
+}
