@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+
+@Suite struct GracefulShutdownTests {
+    /// SIGTERM while a zip is streaming: the download finishes, then Warren exits 0.
+    @Test func sigtermFinishesDownloadsInFlight() async throws {
+        let fixture = ModuleFixture.shared
+        let upstream = FaultyUpstream(root: fixture.root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let zipPath = "golang.org/x/text/@v/v0.7.0.zip"
+        let text = try #require(fixture.module("golang.org/x/text", "v0.7.0"))
+        upstream.setFault(zipPath, .slowBody(afterBytes: 1 << 20, pause: 2))
+        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url])
+        let download = Task { try await HTTP.get(warren.url + "/" + zipPath, timeout: 60) }
+        try await Task.sleep(for: .seconds(1))
+        warren.process.terminate()  // SIGTERM
+        let r = try await download.value
+        #expect(r.status == 200)
+        #expect(r.body.count == text.zipSize)
+        warren.process.waitUntilExit()
+        #expect(warren.process.terminationStatus == 0)
+        #expect(warren.stderr.contains("stopped"))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@Suite struct ListCacheTests {
+    /// Fresh within the TTL, stale-while-revalidate after it, last good answer when every
+    /// upstream fails.
+    @Test func ttlRefreshAndLastGoodAnswer() async throws {
+        let root = FileManager.default.temporaryDirectory.path + "/warren-lists-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let listFile = root + "/example.com/lib/@v/list"
+        try FileManager.default.createDirectory(atPath: root + "/example.com/lib/@v", withIntermediateDirectories: true)
+        try "v1.0.0\n".write(toFile: listFile, atomically: true, encoding: .utf8)
+        let upstream = FaultyUpstream(root: root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--list-ttl", "1s", "--retries", "0"])
+        defer { warren.stop() }
+        let url = warren.url + "/example.com/lib/@v/list"
+        let path = "example.com/lib/@v/list"
+
+        #expect(try await HTTP.get(url).text == "v1.0.0\n")
+        try "v1.0.0\nv1.1.0\n".write(toFile: listFile, atomically: true, encoding: .utf8)
+        // Within the TTL: the cached answer, no upstream request.
+        let cached = try await HTTP.get(url)
+        #expect(cached.text == "v1.0.0\n")
+        #expect(cached.headers.first(name: "x-warren-cache") == "hit")
+        #expect(upstream.count(path) == 1)
+        try await Task.sleep(for: .seconds(1.3))
+        // Past the TTL: the stale answer at once, a refresh behind it.
+        let stale = try await HTTP.get(url)
+        #expect(stale.text == "v1.0.0\n")
+        #expect(stale.headers.first(name: "x-warren-cache") == "stale")
+        try await waitFor { upstream.count(path) == 2 }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await HTTP.get(url).text == "v1.0.0\nv1.1.0\n")
+
+        // Every upstream failing: the last good answer keeps being served.
+        upstream.setFault(path, .status(500, "down"))
+        try await Task.sleep(for: .seconds(1.3))
+        for _ in 0..<3 {
+            let r = try await HTTP.get(url)
+            #expect(r.status == 200)
+            #expect(r.text == "v1.0.0\nv1.1.0\n")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(warren.stderr.contains("keeping the last good answer"))
+    }
+
+    func waitFor(_ condition: () -> Bool) async throws {
+        for _ in 0..<50 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(condition())
+    }
+}
