@@ -26,7 +26,12 @@ import Testing
                 }
             }
         }
-        try await Task.sleep(for: .seconds(1.5))
+        // Wait until the upstream is sending the zips (bodies paused midway), then kill.
+        for _ in 0..<200 {
+            if zipModules.allSatisfy({ upstream.count(ModuleFixture.artifactPath($0.path, $0.version, "zip")) > 0 }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(300))
         first.kill()
         _ = await inFlight.value
         let leftovers = (FileManager.default.enumerator(atPath: dataDir)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }

@@ -5,7 +5,10 @@ import Testing
 /// command's GOPROXY rules say, and leaves nothing in the cache.
 @Suite struct UpstreamFaultTests {
     let fixture = ModuleFixture.shared
-    static let fastTimeouts = ["--retries", "0", "--connect-timeout", "1s", "--header-timeout", "1s", "--total-timeout", "4s"]
+    /// Generous timeouts: the suite runs beside heavy tests on two cores, and only the
+    /// timeout case should ever time out.
+    static let fastTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "15s", "--total-timeout", "30s"]
+    static let shortTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "1s", "--total-timeout", "30s"]
     let infoPath = "github.com/kr/text/@v/v0.2.0.info"
     let zipPath = "github.com/kr/text/@v/v0.2.0.zip"
 
@@ -37,11 +40,12 @@ import Testing
         let ups = try await upstreams(2)
         defer { ups.forEach { $0.stop() } }
         switch fault {
-        case "timeout": ups[0].setFault(infoPath, .delay(3))
+        case "timeout": ups[0].setFault(infoPath, .delay(4))
         case "badinfo": ups[0].setFault(infoPath, .replace(Array(#"{"Version":"v0.1.0"}"#.utf8)))
         default: ups[0].setFault(infoPath, .status(Int(fault) ?? 500, "upstream says \(fault)"))
         }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + separator + ups[1].url] + Self.fastTimeouts)
+        let timeouts = fault == "timeout" ? Self.shortTimeouts : Self.fastTimeouts
+        let warren = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + separator + ups[1].url] + timeouts)
         defer { warren.stop() }
         let r = try await HTTP.get(warren.url + "/" + infoPath)
         #expect(r.status == status, "\(fault) \(separator): \(r.text)")
