@@ -43,7 +43,7 @@ extension ModuleProxy {
         let text = String(decoding: bytes, as: UTF8.self)
         var seen = Set<String>()
         var versions: [String] = []
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0.isNewline }) {
             let v = line.trimmingCharacters(in: .whitespaces)
             guard !v.isEmpty, ModuleVersion.canonical(v) == v, !PseudoVersion.isPseudoVersion(v) else { continue }
             if seen.insert(v).inserted { versions.append(v) }

@@ -164,8 +164,17 @@ public final class ModuleProxy: Sendable {
 
     func zip(module: String, version: String, allowFetch: Bool) async throws(ProxyError) -> ServedArtifact {
         let key = StorageKey.artifact(module: module, version: version, kind: .zip)
+        if var hot = memory.get(key) {
+            hot.status = .hit
+            countCache("zip", hit: true)
+            return hot.served(contentType: ArtifactKind.zip.contentType, cacheControl: Self.immutableCacheControl)
+        }
         if let stored = try await openStored(key) {
             countCache("zip", hit: true)
+            if stored.metadata.size <= Self.memoryZipLimit, let small = await readWhole(stored) {
+                memory.put(key, small, cost: small.buffer.readableBytes + 64)
+                return small.served(contentType: ArtifactKind.zip.contentType, cacheControl: Self.immutableCacheControl)
+            }
             return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
                                   lastModified: stored.metadata.storedAt, cacheControl: Self.immutableCacheControl,
                                   cacheStatus: .hit, origin: stored.metadata.origin)
@@ -183,6 +192,28 @@ public final class ModuleProxy: Sendable {
             try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
         }
         return Self.streaming(download)
+    }
+
+    /// Zips up to this size are kept in the memory cache once read: most module zips are
+    /// small, and a hit then costs no file read at all.
+    static let memoryZipLimit: Int64 = 512 * 1024
+
+    func readWhole(_ stored: StoredArtifact) async -> SmallArtifact? {
+        let size = Int(stored.metadata.size)
+        let file = stored.file
+        guard let buffer = try? await threadPool.runIfActive({ () throws -> ByteBuffer in
+            var buf = ByteBufferAllocator().buffer(capacity: size)
+            var done = 0
+            while done < size {
+                let n = try buf.writeWithUnsafeMutableBytes(minimumWritableBytes: size - done) { ptr in
+                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: ptr[..<(size - done)]), at: Int64(done))
+                }
+                if n == 0 { throw FileIOError("read", file.path) }
+                done += n
+            }
+            return buf
+        }) else { return nil }
+        return SmallArtifact(buffer: buffer, metadata: stored.metadata, status: .hit)
     }
 
     static func streaming(_ download: ZipDownload) -> ServedArtifact {
@@ -236,12 +267,12 @@ public final class ModuleProxy: Sendable {
                 try ModuleZipChecker.verify(module: module, version: version, zipPath: stagingPath)
             }
         } catch {
-            Counter(label: "warren_zip_rejected_total", dimensions: [("reason", "invalid")]).increment()
+            MetricHandles.counter("warren_zip_rejected_total", [("reason", "invalid")]).increment()
             throw ProxyError.badGateway("upstream \(origin) sent an invalid zip for \(module)@\(version): \(error)")
         }
         let expectedGoMod = verified.goMod ?? Array(GoModFile.synthesized(modulePath: module).utf8)
         if expectedGoMod != goMod {
-            Counter(label: "warren_zip_rejected_total", dimensions: [("reason", "gomod_mismatch")]).increment()
+            MetricHandles.counter("warren_zip_rejected_total", [("reason", "gomod_mismatch")]).increment()
             throw ProxyError.badGateway("upstream zip for \(module)@\(version) does not match its .mod (go.mod differs)")
         }
         return ArtifactMetadata(size: written, hash: verified.hash, storedAt: Self.now(), origin: origin)
@@ -334,7 +365,7 @@ public final class ModuleProxy: Sendable {
     }
 
     func countCache(_ endpoint: String, hit: Bool) {
-        Counter(label: hit ? "warren_cache_hits_total" : "warren_cache_misses_total", dimensions: [("endpoint", endpoint)]).increment()
+        MetricHandles.counter(hit ? "warren_cache_hits_total" : "warren_cache_misses_total", [("endpoint", endpoint)]).increment()
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
@@ -345,14 +376,29 @@ public final class ModuleProxy: Sendable {
     }
 }
 
-/// An `.info`, `.mod`, `list` or `@latest` answer held in memory.
+/// An `.info`, `.mod`, `list`, `@latest` or small zip answer held in memory. The bytes
+/// live in a ByteBuffer so that serving shares them instead of copying.
 struct SmallArtifact: Sendable {
-    var bytes: [UInt8]
+    var buffer: ByteBuffer
     var metadata: ArtifactMetadata
     var status: ServedArtifact.CacheStatus
 
+    init(bytes: [UInt8], metadata: ArtifactMetadata, status: ServedArtifact.CacheStatus) {
+        self.buffer = ByteBuffer(bytes: bytes)
+        self.metadata = metadata
+        self.status = status
+    }
+
+    init(buffer: ByteBuffer, metadata: ArtifactMetadata, status: ServedArtifact.CacheStatus) {
+        self.buffer = buffer
+        self.metadata = metadata
+        self.status = status
+    }
+
+    var bytes: [UInt8] { Array(buffer.readableBytesView) }
+
     func served(contentType: String, cacheControl: String) -> ServedArtifact {
-        ServedArtifact(body: .bytes(ByteBuffer(bytes: bytes)), contentType: contentType, etag: metadata.etag,
+        ServedArtifact(body: .bytes(buffer), contentType: contentType, etag: metadata.etag,
                        lastModified: metadata.storedAt, cacheControl: cacheControl, cacheStatus: status, origin: metadata.origin)
     }
 }

@@ -26,7 +26,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isNotFound: Bool { status == 404 || status == 410 }
 
     static func oneLine(_ s: String) -> String {
-        let firstLine = s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        let firstLine = s.split(whereSeparator: { $0.isNewline }).first.map(String.init) ?? ""
         let printable = firstLine.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
         var out = String(String.UnicodeScalarView(printable))
         if out.count > 300 { out = String(out.prefix(300)) + "…" }

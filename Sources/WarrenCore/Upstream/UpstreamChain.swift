@@ -90,8 +90,8 @@ public struct UpstreamChain: Sendable {
 
     private func record(_ upstream: String, endpoint: String, outcome: String, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        Counter(label: "warren_upstream_requests_total", dimensions: [("upstream", upstream), ("endpoint", endpoint), ("outcome", outcome)]).increment()
-        Timer(label: "warren_upstream_request_duration_seconds", dimensions: [("upstream", upstream), ("endpoint", endpoint)])
+        MetricHandles.counter("warren_upstream_requests_total", [("upstream", upstream), ("endpoint", endpoint), ("outcome", outcome)]).increment()
+        MetricHandles.timer("warren_upstream_request_duration_seconds", [("upstream", upstream), ("endpoint", endpoint)])
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,7 +11,21 @@ enum HTTPDate {
     static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
+    /// Formatted dates by second: the same few Last-Modified values are sent again and again.
+    private static let cache = Mutex<[Int: String]>([:])
+
     static func format(_ secondsSince1970: Double) -> String {
+        let key = Int(secondsSince1970.rounded(.down))
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let text = formatUncached(secondsSince1970)
+        cache.withLock { map in
+            if map.count > 4096 { map.removeAll(keepingCapacity: true) }
+            map[key] = text
+        }
+        return text
+    }
+
+    static func formatUncached(_ secondsSince1970: Double) -> String {
         var t = time_t(secondsSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)

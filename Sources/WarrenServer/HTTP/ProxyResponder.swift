@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import Synchronization
 import WarrenCore
 
 /// Answers every HTTP request: the GOPROXY protocol under the path prefix, plus
@@ -22,6 +23,8 @@ public struct ProxyResponder: HTTPResponder {
     let metrics: MetricsEndpoint?
     let logger: Logger
     let threadPool: NIOThreadPool
+    /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
+    let parsed = ParsedRequestCache()
 
     static let disableFetch = HTTPField.Name("Disable-Module-Fetch")!
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
@@ -78,10 +81,15 @@ public struct ProxyResponder: HTTPResponder {
         }
 
         let proxyRequest: ProxyRequest
-        do {
-            proxyRequest = try ProxyRequest.parse(rawPath: String(relative))
-        } catch {
-            return log.finish(Self.error(error), endpoint: "invalid")
+        if let known = parsed.get(relative) {
+            proxyRequest = known
+        } else {
+            do {
+                proxyRequest = try ProxyRequest.parse(rawPath: String(relative))
+                parsed.put(relative, proxyRequest)
+            } catch {
+                return log.finish(Self.error(error), endpoint: "invalid")
+            }
         }
         let endpoint = proxyRequest.endpoint
         let allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
@@ -110,5 +118,20 @@ public struct ProxyResponder: HTTPResponder {
 
     static func error(_ e: ProxyError) -> Response {
         text(HTTPResponse.Status(code: e.status), e.message)
+    }
+}
+
+/// Raw request path → validated request, bounded; cleared whole when full.
+final class ParsedRequestCache: Sendable {
+    private let map = Mutex<[Substring: ProxyRequest]>([:])
+    static let capacity = 16384
+
+    func get(_ path: Substring) -> ProxyRequest? { map.withLock { $0[path] } }
+
+    func put(_ path: Substring, _ request: ProxyRequest) {
+        map.withLock { m in
+            if m.count >= Self.capacity { m.removeAll(keepingCapacity: true) }
+            m[path] = request
+        }
     }
 }

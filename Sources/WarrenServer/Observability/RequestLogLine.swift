@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
+import WarrenCore
 
 /// One log line and the request metrics per request, written when the response is
 /// complete (for streamed bodies, when the last byte is sent or the transfer is cut).
@@ -32,21 +33,23 @@ struct RequestLogLine: Sendable {
     func complete(endpoint: String, status: Int, aborted: String? = nil) {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        var metadata: Logger.Metadata = [
-            "method": "\(method)", "path": "\(path)", "status": "\(status)",
-            "ms": "\(String(format: "%.1f", seconds * 1000))",
-        ]
-        if let cache { metadata["cache"] = "\(cache)" }
-        if let bytes { metadata["bytes"] = "\(bytes)" }
-        if let aborted { metadata["aborted"] = "\(aborted)" }
-        logger.info("request", metadata: metadata)
+        if logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
+                "method": "\(method)", "path": "\(path)", "status": "\(status)",
+                "ms": "\(Int(seconds * 10_000) / 10).\(Int(seconds * 10_000) % 10)",
+            ]
+            if let cache { metadata["cache"] = "\(cache)" }
+            if let bytes { metadata["bytes"] = "\(bytes)" }
+            if let aborted { metadata["aborted"] = "\(aborted)" }
+            logger.info("request", metadata: metadata)
+        }
 
         let statusLabel = String(status)
-        Counter(label: "warren_http_requests_total", dimensions: [("endpoint", endpoint), ("status", statusLabel)]).increment()
-        Timer(label: "warren_http_request_duration_seconds", dimensions: [("endpoint", endpoint)])
+        MetricHandles.counter("warren_http_requests_total", [("endpoint", endpoint), ("status", statusLabel)]).increment()
+        MetricHandles.timer("warren_http_request_duration_seconds", [("endpoint", endpoint)])
             .recordNanoseconds(Int64(seconds * 1e9))
         if let bytes, bytes > 0 {
-            Counter(label: "warren_http_bytes_served_total", dimensions: [("endpoint", endpoint)]).increment(by: bytes)
+            MetricHandles.counter("warren_http_bytes_served_total", [("endpoint", endpoint)]).increment(by: bytes)
         }
     }
 }

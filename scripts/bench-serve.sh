@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Load benchmark of `warren serve` on cached artifacts, side by side with nginx serving
+# the same files from disk, on loopback, with wrk. Also Warren's peak RSS while 200
+# clients download a 35 MB zip at once.
+#   scripts/bench-serve.sh [SECONDS]     (default 10 per run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+scripts/install-deps.sh build >/dev/null
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+swift build -c release --product warren >/dev/null
+WARREN="$(swift build -c release --show-bin-path)/warren"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/warren-bench.XXXXXX")
+cleanup() {
+  [ -n "${WARREN_PID:-}" ] && kill "$WARREN_PID" 2>/dev/null || true
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Modules with incompressible contents, so zip sizes are what they say.
+make_module() { # NAME BYTES
+  local dir="$WORK/src/$1"
+  mkdir -p "$dir"
+  printf 'module bench.example/%s\n\ngo 1.21\n' "$1" > "$dir/go.mod"
+  head -c "$2" /dev/urandom > "$dir/data.bin"
+  local v="$WORK/upstream/bench.example/$1/@v"
+  mkdir -p "$v"
+  "$WARREN" mod zip "$dir" "bench.example/$1@v1.0.0" "$v/v1.0.0.zip" >/dev/null
+  cp "$dir/go.mod" "$v/v1.0.0.mod"
+  printf '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}' > "$v/v1.0.0.info"
+  echo v1.0.0 > "$v/list"
+}
+make_module small 100000
+make_module medium 5000000
+make_module large 35000000
+chmod -R a+rX "$WORK"   # nginx workers run as www-data
+
+"$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$WORK/upstream" --data-dir "$WORK/data" \
+  --log-level warning > "$WORK/warren.out" 2> "$WORK/warren.err" &
+WARREN_PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/warren.out" 2>/dev/null && break; sleep 0.1; done
+WPORT=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren.out")
+W="http://127.0.0.1:$WPORT"
+
+# nginx serves the upstream tree (the same bytes Warren serves) with sendfile.
+NPORT=$((WPORT + 1))
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  types { application/zip zip; application/json info; }
+  default_type text/plain;
+  client_body_temp_path $WORK/nginx-tmp;
+  proxy_temp_path $WORK/nginx-tmp;
+  fastcgi_temp_path $WORK/nginx-tmp;
+  uwsgi_temp_path $WORK/nginx-tmp;
+  scgi_temp_path $WORK/nginx-tmp;
+  server { listen 127.0.0.1:$NPORT; root $WORK/upstream; etag on; }
+}
+CONF
+mkdir -p "$WORK/nginx-tmp"
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
+N="http://127.0.0.1:$NPORT"
+
+# Warm Warren's cache: every artifact fetched once.
+for m in small medium large; do
+  for f in v1.0.0.info v1.0.0.mod v1.0.0.zip; do curl -sf -o /dev/null "$W/bench.example/$m/@v/$f"; done
+done
+
+# wrk's summary → "req/s MB/s p99ms"
+run_wrk() { # URL CONNECTIONS
+  wrk -t2 -c"$2" -d"${DURATION}s" --latency "$1" 2>/dev/null | awk '
+    /Requests\/sec/ { rps=$2 }
+    /Transfer\/sec/ { v=$2; if (v ~ /GB/) { sub("GB","",v); v*=1024 } else if (v ~ /MB/) { sub("MB","",v) } else if (v ~ /KB/) { sub("KB","",v); v/=1024 } else { sub("B","",v); v/=1048576 }; mbs=v }
+    / 99%/ { l=$2; if (l ~ /ms/) { sub("ms","",l) } else if (l ~ /us/) { sub("us","",l); l/=1000 } else if (l ~ /s/) { sub("s","",l); l*=1000 }; p99=l }
+    END { printf "%.0f %.1f %.2f\n", rps, mbs, p99 }'
+}
+
+echo "warren serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), cached artifacts, wrk -t2 -d${DURATION}s on loopback, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| artifact | conns | nginx req/s | Warren req/s | ratio | nginx MB/s | Warren MB/s | ratio | nginx p99 | Warren p99 |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for spec in "small/@v/v1.0.0.info .info 50" "small/@v/v1.0.0.mod .mod 50" "small/@v/v1.0.0.zip zip-100KB 50" "medium/@v/v1.0.0.zip zip-5MB 20"; do
+  set -- $spec
+  read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
+  read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
+  awk -v a="$2" -v c="$3" -v nr="$nr" -v wr="$wr" -v nm="$nm" -v wm="$wm" -v np="$np" -v wp="$wp" \
+    'BEGIN { printf "| %s | %s | %d | %d | %.2f× | %.1f | %.1f | %.2f× | %.2f ms | %.2f ms |\n", a, c, nr, wr, wr/nr, nm, wm, wm/nm, np, wp }'
+done
+
+# Peak memory: a fresh Warren on the same data (the zip is cached), 200 clients
+# downloading the 35 MB zip at once; VmHWM is the process's high-water mark.
+kill "$WARREN_PID"; wait "$WARREN_PID" 2>/dev/null || true
+"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data" --log-level warning > "$WORK/warren2.out" 2>/dev/null &
+WARREN_PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/warren2.out" 2>/dev/null && break; sleep 0.1; done
+W2="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren2.out")"
+IDLE=$(awk '/VmRSS/ { print $2 }' "/proc/$WARREN_PID/status")
+read -r lr lm lp <<<"$(run_wrk "$W2/bench.example/large/@v/v1.0.0.zip" 200)"
+PEAK=$(awk '/VmHWM/ { print $2 }' "/proc/$WARREN_PID/status")
+echo
+echo "200 concurrent clients downloading a 35 MB zip: $lm MB/s; Warren RSS $((IDLE / 1024)) MB idle, peak $((PEAK / 1024)) MB"
