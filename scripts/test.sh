@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs Warren's whole test suite: installs what the tests need, then `swift test`.
+# Runs Warren's whole test suite: installs what the tests need, runs `swift test`, then
+# the shared conformance kit (the real go command through warren serve) when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 swift build --build-tests
 swift test
+scripts/conformance.sh

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the shared conformance kit (../shared/conformance beside the project root) against
+# a freshly started `warren serve`: the real go command downloads every module of a
+# corpus built from Debian's golang-*-dev packages through Warren, and every h1: hash,
+# version list and @latest must equal the go command's own. Then a real module graph is
+# built and run through Warren.
+#   scripts/conformance.sh [WARREN_BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KIT="$(cd .. && pwd)/shared/conformance"
+if [ ! -x "$KIT/goclient-check.sh" ]; then
+  echo "conformance: kit not found at $KIT, not run"
+  exit 0
+fi
+WARREN="${1:-$(swift build --show-bin-path)/warren}"
+OUT="${TMPDIR:-/tmp}/warren-conformance"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/warren-conformance-run.XXXXXX")
+trap '[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+"$KIT/make-corpus.sh" "$OUT" > "$WORK/corpus.log" 2>&1 || { cat "$WORK/corpus.log"; exit 1; }
+"$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$OUT/proxy" --data-dir "$WORK/data" \
+  --log-level warning > "$WORK/warren.out" 2> "$WORK/warren.err" &
+PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/warren.out" 2>/dev/null && break; sleep 0.1; done
+URL="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren.out")"
+
+echo "conformance: go command through warren serve ($URL), corpus $OUT"
+"$KIT/goclient-check.sh" "$URL" --corpus "$OUT" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; exit 1; }
+echo "conformance (go mod download, versions, @latest): $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/check.log")"
+"$KIT/client-demo.sh" --corpus "$OUT" "$URL" > "$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
+echo "conformance (module graph built and run): $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/demo.log")"
