@@ -26,6 +26,8 @@ URL="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/war
 
 echo "conformance: go command through warren serve ($URL), corpus $OUT"
 "$KIT/goclient-check.sh" "$URL" --corpus "$OUT" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; exit 1; }
-echo "conformance (go mod download, versions, @latest): $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/check.log")"
+echo "(go mod download, versions and @latest of every corpus module)"
+echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/check.log")"
 "$KIT/client-demo.sh" --corpus "$OUT" "$URL" > "$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
-echo "conformance (module graph built and run): $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/demo.log")"
+echo "(a module graph downloaded, built and run)"
+echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/demo.log")"
