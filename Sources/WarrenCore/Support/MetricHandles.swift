@@ -14,22 +14,21 @@ public enum MetricHandles {
     private static let timers = Mutex<[Key: Timer]>([:])
 
     public static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
-        return counters.withLock { map in
-            if let c = map[key] { return c }
-            let c = Counter(label: label, dimensions: dimensions)
-            map[key] = c
-            return c
-        }
+        cached(counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }
     }
 
     public static func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
+        cached(timers, label, dimensions) { Timer(label: label, dimensions: dimensions) }
+    }
+
+    private static func cached<H>(_ store: borrowing Mutex<[Key: H]>, _ label: String, _ dimensions: [(String, String)],
+                                  make: () -> H) -> H {
         let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
-        return timers.withLock { map in
-            if let t = map[key] { return t }
-            let t = Timer(label: label, dimensions: dimensions)
-            map[key] = t
-            return t
+        return store.withLock { map in
+            if let h = map[key] { return h }
+            let h = make()
+            map[key] = h
+            return h
         }
     }
 }
