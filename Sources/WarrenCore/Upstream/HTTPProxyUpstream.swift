@@ -69,7 +69,10 @@ public struct HTTPProxyUpstream: Upstream {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw .timedOut(message: "upstream \(name) timed out")
         } catch {
-            throw UpstreamFailure.classify(error)
+            // DNS, connection and TLS failures: say which upstream, keep internals for the log.
+            if case .timedOut(let m) = UpstreamFailure.classify(error) { throw .timedOut(message: m) }
+            logger.debug("upstream unreachable", metadata: ["upstream": "\(name)", "error": "\(error)"])
+            throw .failed(message: "cannot reach upstream \(name)")
         }
         let status = Int(response.status.code)
         switch status {
