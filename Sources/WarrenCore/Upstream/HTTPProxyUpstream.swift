@@ -108,8 +108,10 @@ public struct HTTPProxyUpstream: Upstream {
     static func errorText(_ body: HTTPClientResponse.Body) async -> String {
         var bytes: [UInt8] = []
         do {
+            // Stop after the first 512 bytes: an error page may be huge, and is not worth reading.
             for try await chunk in body {
-                if bytes.count < 512 { bytes.append(contentsOf: chunk.readableBytesView.prefix(512 - bytes.count)) }
+                bytes.append(contentsOf: chunk.readableBytesView.prefix(512 - bytes.count))
+                if bytes.count >= 512 { break }
             }
         } catch {}
         return ProxyError.oneLine(String(decoding: bytes, as: UTF8.self)).trimmingCharacters(in: .whitespaces)
