@@ -273,16 +273,3 @@ public enum GoModParser {
         }
     }
 }
-
-extension StringProtocol {
-    /// Trims ASCII spaces, tabs and line ends at both ends (Go's strings.TrimSpace for the
-    /// text that can appear in go.mod comments).
-    func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        var s = Substring(self)
-        while let f = s.first, isSpace(f) { s = s.dropFirst() }
-        while let l = s.last, isSpace(l) { s = s.dropLast() }
-        return String(s)
-    }
-
-}

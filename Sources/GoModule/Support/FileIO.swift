@@ -191,6 +191,4 @@ enum FileSystem {
         names.sort { $0.lexicographicallyPrecedes($1) }
         return names
     }
-
-    static func removeFile(_ path: String) { unlink(path) }
 }

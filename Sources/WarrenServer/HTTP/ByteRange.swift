@@ -1,3 +1,5 @@
+import GoModule
+
 /// A single byte range from a `Range: bytes=…` header (RFC 9110 §14.1.2). The go command
 /// resumes interrupted zip downloads with these.
 struct ByteRange: Equatable {
@@ -36,14 +38,5 @@ struct ByteRange: Equatable {
         }
         if start >= size { return .unsatisfiable }
         return .range(ByteRange(start: start, end: end))
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

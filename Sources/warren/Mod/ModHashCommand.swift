@@ -45,11 +45,9 @@ struct ModHashCommand: ParsableCommand {
 
     /// The `module@version` shared by every entry name, if there is one.
     static func modulePrefix(_ names: [String]) -> (String, String)? {
-        guard let first = names.first, let slash = first.firstIndex(of: "/") else { return nil }
         // The prefix ends at the first slash after the `@`.
-        guard let at = first.firstIndex(of: "@"),
+        guard let first = names.first, let at = first.firstIndex(of: "@"),
               let end = first[at...].firstIndex(of: "/") else { return nil }
-        _ = slash
         let prefix = String(first[...end])
         guard names.allSatisfy({ $0.hasPrefix(prefix) }) else { return nil }
         return (String(first[..<at]), String(first[first.index(after: at)..<end]))
