@@ -2,10 +2,13 @@
 # Load benchmark of `warren serve` on cached artifacts, side by side with nginx serving
 # the same files from disk, on loopback, with wrk. Also Warren's peak RSS while 200
 # clients download a 35 MB zip at once.
-#   scripts/bench-serve.sh [SECONDS]     (default 10 per run)
+#   scripts/bench-serve.sh [SECONDS] [ROUNDS]   (default 10 s per run, 3 rounds)
+# Each round runs nginx then Warren on the same artifact; the table shows the medians
+# over the rounds (one machine, loopback: single runs vary by ±15%).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
+ROUNDS="${2:-3}"
 scripts/install-deps.sh build >/dev/null
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -92,15 +95,22 @@ run_wrk() { # URL CONNECTIONS
     END { printf "%.0f %.1f %.2f\n", rps, mbs, p99 }'
 }
 
-echo "warren serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), cached artifacts, wrk -t2 -d${DURATION}s on loopback, $(nproc) cores, $(date -u +%Y-%m-%d)"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "warren serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), cached artifacts, wrk -t2 -d${DURATION}s on loopback, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 echo "| artifact | conns | nginx req/s | Warren req/s | ratio | nginx MB/s | Warren MB/s | ratio | nginx p99 | Warren p99 |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for spec in "small/@v/v1.0.0.info .info 50" "small/@v/v1.0.0.mod .mod 50" "small/@v/v1.0.0.zip zip-100KB 50" "medium/@v/v1.0.0.zip zip-5MB 20"; do
   set -- $spec
-  read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
-  read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
-  awk -v a="$2" -v c="$3" -v nr="$nr" -v wr="$wr" -v nm="$nm" -v wm="$wm" -v np="$np" -v wp="$wp" \
+  : > "$WORK/rounds"
+  for _ in $(seq "$ROUNDS"); do
+    read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
+    read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
+    echo "$nr $wr $nm $wm $np $wp" >> "$WORK/rounds"
+  done
+  col() { awk -v c="$1" '{ print $c }' "$WORK/rounds" | median; }
+  awk -v a="$2" -v c="$3" -v nr="$(col 1)" -v wr="$(col 2)" -v nm="$(col 3)" -v wm="$(col 4)" -v np="$(col 5)" -v wp="$(col 6)" \
     'BEGIN { printf "| %s | %s | %d | %d | %.2f× | %.1f | %.1f | %.2f× | %.2f ms | %.2f ms |\n", a, c, nr, wr, wr/nr, nm, wm, wm/nm, np, wp }'
 done
 
