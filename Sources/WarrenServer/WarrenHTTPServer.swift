@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -10,11 +11,15 @@ public enum WarrenHTTPServer {
         public var host: String
         public var port: Int
         public var pathPrefix: String
+        /// Bytes of ready answers for the hot path (`HotResponseTable`); 0 turns it off.
+        /// The bodies are shared with the engine's memory cache, so this costs little more.
+        public var hotResponseBytes: Int
 
-        public init(host: String, port: Int, pathPrefix: String) {
+        public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20) {
             self.host = host
             self.port = port
             self.pathPrefix = pathPrefix
+            self.hotResponseBytes = hotResponseBytes
         }
     }
 
@@ -23,15 +28,21 @@ public enum WarrenHTTPServer {
     public static func makeApplication(settings: Settings, proxy: ModuleProxy, storage: any ArtifactStorage,
                                        metrics: MetricsEndpoint?, logger: Logger,
                                        onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let serverName = "warren"
+        let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
         let responder = ProxyResponder(proxy: proxy, storage: storage, pathPrefix: settings.pathPrefix,
-                                       metrics: metrics, logger: logger)
+                                       metrics: metrics, hot: hot, logger: logger)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
+        let requestLogger = logger
         return Application(
             responder: responder,
+            server: HTTPServerBuilder { respond in
+                HotHTTP1Channel(inner: HTTP1Channel(responder: respond), table: hot, logger: requestLogger)
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port),
-                serverName: "warren"
+                serverName: serverName
             ),
             onServerRunning: { channel in
                 await onRunning(channel.localAddress?.port ?? settings.port)

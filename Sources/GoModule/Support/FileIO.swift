@@ -48,6 +48,14 @@ public final class ReadableFile: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// A new descriptor for the same open file, owned by the caller: for handing the file
+    /// to code that closes what it is given (a zero-copy `sendfile` write, for one).
+    public func duplicateDescriptor() throws -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        if copy < 0 { throw FileIOError("dup", path) }
+        return copy
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`; returns the count read (0 at end).
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }

@@ -365,7 +365,7 @@ public final class ModuleProxy: Sendable {
     }
 
     func countCache(_ endpoint: String, hit: Bool) {
-        MetricHandles.counter(hit ? "warren_cache_hits_total" : "warren_cache_misses_total", [("endpoint", endpoint)]).increment()
+        CacheMetrics.count(endpoint, hit: hit)
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }

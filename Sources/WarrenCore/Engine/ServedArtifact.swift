@@ -31,6 +31,10 @@ public struct ServedArtifact: Sendable {
     /// Which upstream answered, when one did.
     public var origin: String?
 
+    /// Whether the answer can never change (`.info` of a canonical version, `.mod`, `.zip`),
+    /// so that it may be cached anywhere, for ever.
+    public var isImmutable: Bool { cacheControl == ModuleProxy.immutableCacheControl }
+
     /// The full length when known.
     public var length: Int64? {
         switch body {

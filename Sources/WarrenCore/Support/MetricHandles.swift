@@ -32,3 +32,15 @@ public enum MetricHandles {
         }
     }
 }
+
+/// Cache hits and misses by endpoint, counted the same way wherever a request is answered.
+public enum CacheMetrics {
+    public static func count(_ endpoint: String, hit: Bool) {
+        counter(endpoint, hit: hit).increment()
+    }
+
+    /// The handle itself, for callers that count the same thing again and again.
+    public static func counter(_ endpoint: String, hit: Bool) -> Counter {
+        MetricHandles.counter(hit ? "warren_cache_hits_total" : "warren_cache_misses_total", [("endpoint", endpoint)])
+    }
+}

@@ -15,7 +15,7 @@ import WarrenCore
 /// path must be decoded by hand anyway (URL-decoding first, then case-decoding), with
 /// every trick — encoded slashes, NUL bytes, dot segments — refused with a 400.
 public struct ProxyResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = WarrenRequestContext
 
     let proxy: ModuleProxy
     let storage: any ArtifactStorage
@@ -23,6 +23,8 @@ public struct ProxyResponder: HTTPResponder {
     let metrics: MetricsEndpoint?
     let logger: Logger
     let threadPool: NIOThreadPool
+    /// Where answers that can be replayed without this responder are remembered.
+    let hot: HotResponseTable?
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -30,7 +32,8 @@ public struct ProxyResponder: HTTPResponder {
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, pathPrefix: String, metrics: MetricsEndpoint?,
-                logger: Logger, threadPool: NIOThreadPool = .singleton) {
+                hot: HotResponseTable? = nil, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+        self.hot = hot
         self.proxy = proxy
         self.storage = storage
         self.pathPrefix = Self.normalizePrefix(pathPrefix)
@@ -104,7 +107,7 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.error(error), endpoint: endpoint)
         }
         log.cache = served.cacheStatus.rawValue
-        let response = await ResponseBuilder(threadPool: threadPool, logger: logger)
+        let response = await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: true, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
         return response
     }

@@ -10,11 +10,21 @@ import WarrenCore
 /// requests (304), byte ranges (206/416), HEAD, and streamed bodies.
 struct ResponseBuilder {
     let threadPool: NIOThreadPool
+    /// The request's connection.
+    let channel: any Channel
+    /// Whether stored files may be sent with sendfile (plain-text HTTP only).
+    let zeroCopy: Bool
+    /// Remembers whole 200 answers of in-memory immutable artifacts for the hot path.
+    let hot: HotResponseTable?
     let logger: Logger
 
-    /// Chunk size for reading zips from disk: large enough for few thread-pool hops,
-    /// small enough that hundreds of concurrent downloads stay within a small memory budget.
-    static let chunkSize: Int64 = 256 * 1024
+    var pacer: EventLoopPacer { EventLoopPacer(eventLoop: channel.eventLoop) }
+
+    /// Chunk size for copying zips that cannot go out with sendfile (still arriving, or no
+    /// plain HTTP/1 connection): large enough for few thread-pool hops, small enough that
+    /// hundreds of concurrent downloads stay within a small memory budget (with
+    /// `EventLoopPacer`, at most about two chunks per connection are in memory).
+    static let chunkSize: Int64 = 128 * 1024
 
     func build(_ served: ServedArtifact, request: Request, head: Bool, log: RequestLogLine, endpoint: String) async -> Response {
         var log = log
@@ -63,6 +73,9 @@ struct ResponseBuilder {
                 return log.finish(Response(status: .partialContent, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: slice)), endpoint: endpoint)
             case .none:
                 headers[.contentLength] = String(size)
+                if let path = request.head.path {
+                    hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint)
+                }
                 return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
             }
 
@@ -85,17 +98,21 @@ struct ResponseBuilder {
                 return log.finish(Response(status: status, headers: headers), endpoint: endpoint)
             }
             log.bytes = range.length
-            let pool = threadPool
+            let pool = threadPool, pacer = self.pacer, zeroCopy = self.zeroCopy, channel = self.channel
             let (finalRange, finalStatus, line) = (range, status, log)
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(range.length)) { writer in
                 let range = finalRange, status = finalStatus
                 var offset = range.start
                 do {
+                    if zeroCopy, try await ZeroCopyFileBody.send(file, range: range, channel: channel) {
+                        offset = range.end + 1
+                    }
                     while offset <= range.end {
                         let count = Int(min(Self.chunkSize, range.end - offset + 1))
                         let chunk = try await Self.read(file, at: offset, count: count, pool: pool)
                         offset += Int64(chunk.readableBytes)
                         try await writer.write(chunk)
+                        try await pacer.catchUp()
                     }
                     try await writer.finish(nil)
                     line.complete(endpoint: endpoint, status: Int(status.code))
@@ -110,7 +127,7 @@ struct ResponseBuilder {
             if head {
                 return log.finish(Response(status: .ok, headers: headers), endpoint: endpoint)
             }
-            let pool = threadPool
+            let pool = threadPool, pacer = self.pacer
             let length = download.snapshot.expectedLength.map { Int($0) }
             let line = log
             return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
@@ -129,6 +146,7 @@ struct ResponseBuilder {
                             let chunk = try await Self.read(download.file, at: sent, count: count, pool: pool)
                             sent += Int64(chunk.readableBytes)
                             try await writer.write(chunk)
+                            try await pacer.catchUp()
                         }
                         switch snapshot.outcome {
                         case .success?:

@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import Metrics
 import WarrenCore
 
 /// One log line and the request metrics per request, written when the response is
@@ -30,26 +29,20 @@ struct RequestLogLine: Sendable {
         return response
     }
 
-    func complete(endpoint: String, status: Int, aborted: String? = nil) {
+    func complete(endpoint: String, status: Int, aborted: String? = nil, metrics: RequestMetrics? = nil) {
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         if logger.logLevel <= .info {
+            let tenths = nanoseconds / 100_000
             var metadata: Logger.Metadata = [
                 "method": "\(method)", "path": "\(path)", "status": "\(status)",
-                "ms": "\(Int(seconds * 10_000) / 10).\(Int(seconds * 10_000) % 10)",
+                "ms": "\(tenths / 10).\(tenths % 10)",
             ]
             if let cache { metadata["cache"] = "\(cache)" }
             if let bytes { metadata["bytes"] = "\(bytes)" }
             if let aborted { metadata["aborted"] = "\(aborted)" }
             logger.info("request", metadata: metadata)
         }
-
-        let statusLabel = String(status)
-        MetricHandles.counter("warren_http_requests_total", [("endpoint", endpoint), ("status", statusLabel)]).increment()
-        MetricHandles.timer("warren_http_request_duration_seconds", [("endpoint", endpoint)])
-            .recordNanoseconds(Int64(seconds * 1e9))
-        if let bytes, bytes > 0 {
-            MetricHandles.counter("warren_http_bytes_served_total", [("endpoint", endpoint)]).increment(by: bytes)
-        }
+        (metrics ?? RequestMetrics(endpoint: endpoint, status: status)).record(nanoseconds: nanoseconds, bytes: bytes)
     }
 }

@@ -108,7 +108,8 @@ enum WarrenServe {
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger)
         let app = WarrenHTTPServer.makeApplication(
-            settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix),
+            settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
+                           hotResponseBytes: settings.memoryCacheBytes),
             proxy: proxy, storage: storage, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

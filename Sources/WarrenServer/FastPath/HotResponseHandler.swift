@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import WarrenCore
+
+/// Answers requests for the hottest immutable artifacts straight from the channel
+/// pipeline, on the event loop, from `HotResponseTable`.
+///
+/// Serving a cached `.info` through Hummingbird's responder costs several task hops and
+/// allocations per request; that, not Warren's own work, is what kept small-file
+/// throughput well below nginx's. A cache hit needs none of it: the answer is a fixed
+/// head plus a Date header, and fixed bytes, handed straight to NIO's HTTP/1 encoder
+/// (which must see every response: it pairs each with its request, to leave the body out
+/// of answers to HEAD). Everything else — misses, ranges, conditional requests, anything
+/// unusual — is passed on to Hummingbird untouched.
+///
+/// Order is kept for pipelined requests: while a request passed on is still being
+/// answered, later requests are passed on too.
+final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let table: HotResponseTable
+    private let logger: Logger
+    /// Requests passed on whose responses have not ended yet.
+    private var pendingOnSlowPath = 0
+    /// The request being read was answered here: its remaining parts are dropped.
+    private var answeredHere = false
+
+    init(table: HotResponseTable, logger: Logger) {
+        self.table = table
+        self.logger = logger
+    }
+
+    /// Request headers that can change the answer; a request with any of them goes the slow way.
+    static let disqualifying = ["range", "if-range", "if-none-match", "if-modified-since", "connection", "expect"]
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            if pendingOnSlowPath == 0, let entry = hit(request) {
+                answeredHere = true
+                answer(request, with: entry, context: context)
+                return
+            }
+            answeredHere = false
+            pendingOnSlowPath += 1
+            context.fireChannelRead(data)
+        case .body:
+            if !answeredHere { context.fireChannelRead(data) }
+        case .end:
+            if answeredHere {
+                answeredHere = false
+            } else {
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), pendingOnSlowPath > 0 {
+            pendingOnSlowPath -= 1
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func hit(_ request: HTTPRequestHead) -> HotResponseTable.Entry? {
+        // HTTP/1.0 clients have other keep-alive rules: Hummingbird handles them.
+        guard request.method == .GET || request.method == .HEAD, request.version == .http1_1,
+              !Self.disqualifying.contains(where: { request.headers.contains(name: $0) })
+        else { return nil }
+        return table.get(request.uri)
+    }
+
+    private func answer(_ request: HTTPRequestHead, with entry: HotResponseTable.Entry, context: ChannelHandlerContext) {
+        let start = ContinuousClock.now
+        let isHead = request.method == .HEAD
+        var head = entry.head
+        head.headers.add(name: "date", value: HTTPDate.format(Date().timeIntervalSince1970))
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !isHead {
+            context.write(wrapOutboundOut(.body(.byteBuffer(entry.body))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+
+        entry.cacheHits.increment()
+        table.answers.increment()
+        var line = RequestLogLine(method: request.method.rawValue, path: request.uri, start: start, logger: logger)
+        line.cache = ServedArtifact.CacheStatus.hit.rawValue
+        line.bytes = isHead ? 0 : Int64(entry.body.readableBytes)
+        line.complete(endpoint: entry.endpoint, status: 200, metrics: entry.metrics)
+    }
+}

@@ -1,0 +1,93 @@
+import HTTPTypes
+import Metrics
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import WarrenCore
+
+/// Complete answers for the hottest immutable artifacts (`.info`, `.mod`, small zips), by
+/// raw request path, ready for `HotResponseHandler` to write without entering the
+/// request/response machinery at all.
+///
+/// Only immutable artifacts that the engine already holds in memory get here, and only as
+/// a 200 to a plain GET: an immutable artifact's bytes and headers never change, so the
+/// same path always deserves the same answer. Eviction is first in, first out: an
+/// evicted answer costs one trip through the slow path, which puts it back.
+public final class HotResponseTable: Sendable {
+    /// One ready answer.
+    final class Entry: Sendable {
+        /// Status and every header but Date, in the HTTP/1 encoder's own form.
+        let head: HTTPResponseHead
+        let body: ByteBuffer
+        /// The metrics label of the endpoint (`info`, `mod`, `zip`).
+        let endpoint: String
+        let metrics: RequestMetrics
+        let cacheHits: Counter
+        let cost: Int
+
+        init(head: HTTPResponseHead, body: ByteBuffer, endpoint: String) {
+            self.head = head
+            self.body = body
+            self.endpoint = endpoint
+            self.metrics = RequestMetrics(endpoint: endpoint, status: 200)
+            self.cacheHits = CacheMetrics.counter(endpoint, hit: true)
+            self.cost = body.readableBytes + 512
+        }
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Insertion order, for eviction; `first` is the next candidate.
+        var order: [String] = []
+        var first = 0
+        var total = 0
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+    let serverName: String
+    /// Requests answered from this table, so operators can see the fast path at work.
+    let answers = MetricHandles.counter("warren_hot_path_answers_total", [])
+
+    /// - Parameter capacity: bytes to keep; 0 turns the fast path off.
+    public init(capacity: Int, serverName: String) {
+        self.capacity = capacity
+        self.serverName = serverName
+    }
+
+    func get(_ rawPath: String) -> Entry? {
+        state.withLock { $0.entries[rawPath] }
+    }
+
+    /// Remembers what the slow path answered, if it can be replayed: an immutable
+    /// artifact, already in memory, answered whole with a 200.
+    func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String) {
+        guard capacity > 0, served.isImmutable, case .bytes(let body) = served.body else { return }
+        var fields = headers
+        fields[ProxyResponder.cacheHeader] = ServedArtifact.CacheStatus.hit.rawValue
+        fields[.contentLength] = String(body.readableBytes)
+        fields[.server] = serverName
+        fields[.date] = nil
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        for field in fields { head.headers.add(name: field.name.rawName, value: field.value) }
+        let entry = Entry(head: head, body: body, endpoint: endpoint)
+        guard entry.cost <= capacity / 8 else { return }
+        state.withLock { s in
+            if let old = s.entries.updateValue(entry, forKey: rawPath) {
+                s.total -= old.cost
+            } else {
+                s.order.append(rawPath)
+            }
+            s.total += entry.cost
+            while s.total > capacity, s.first < s.order.count {
+                let victim = s.order[s.first]
+                s.first += 1
+                if let gone = s.entries.removeValue(forKey: victim) { s.total -= gone.cost }
+            }
+            if s.first > 1024, s.first * 2 > s.order.count {
+                s.order.removeFirst(s.first)
+                s.first = 0
+            }
+        }
+    }
+}
