@@ -98,6 +98,9 @@ import Testing
         #expect(try Hash1.hashZip(path: theirs) == goHash, "Warren reads go's zip with a different hash")
         #expect(try GoReference.run(["checkzip", module, version, ours]).hasPrefix("ok"))
         #expect(try ModuleZipChecker.verify(module: module, version: version, zipPath: theirs).hash == goHash)
+        // Hashed while streaming, both layouts give the same verdict as reading the file.
+        try StreamingZipHasherTests.expectSameAsRead(theirs, module: module, version: version, chunks: [4093])
+        try StreamingZipHasherTests.expectSameAsRead(ours, module: module, version: version, chunks: [65536])
 
         let ourNames = try ZipReader(path: ours).entries.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let goNames = try GoReference.run(["names", theirs]).split(separator: "\n").map(String.init)

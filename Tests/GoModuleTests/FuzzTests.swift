@@ -135,14 +135,29 @@ import Testing
         var accepted = 0
         for i in 0..<max(200, Self.iterations / 6) {
             let path = tmp.file("m\(i % 8).zip")
-            try Data(Self.mutate(seed, &r)).write(to: URL(fileURLWithPath: path))
+            let mutated = Self.mutate(seed, &r)
+            try Data(mutated).write(to: URL(fileURLWithPath: path))
+            // The same bytes hashed while streaming must never change the verdict.
+            let hasher = StreamingZipHasher(module: "example.com/m", version: "v1.0.0")
+            var at = 0
+            while at < mutated.count {
+                let end = min(mutated.count, at + 1 + r.below(300))
+                mutated[at..<end].withUnsafeBytes { hasher.consume($0) }
+                at = end
+            }
+            let viaStream = Result { try ModuleZipChecker.verify(module: "example.com/m", version: "v1.0.0", zipPath: path, streamed: hasher.result) }
             do {
                 let v = try ModuleZipChecker.verify(module: "example.com/m", version: "v1.0.0", zipPath: path)
                 #expect(v.hash.hasPrefix("h1:"))
+                #expect((try? viaStream.get())?.hash == v.hash, "streamed verdict differs for mutation \(i)")
+                #expect((try? viaStream.get())?.goMod == v.goMod)
                 accepted += 1
-            } catch is ModuleZipError {
-            } catch is ZipFormatError {
+            } catch let e as ModuleZipError {
+                #expect(throws: (any Error).self, "\(e)") { try viaStream.get() }
+            } catch let e as ZipFormatError {
+                #expect(throws: (any Error).self, "\(e)") { try viaStream.get() }
             } catch is Hash1.Error {
+                #expect(throws: (any Error).self) { try viaStream.get() }
             } catch {
                 Issue.record("unexpected error type \(type(of: error)): \(error)")
             }

@@ -101,6 +101,10 @@ import Testing
         #expect(stored.headers.first(name: "x-warren-cache") == "hit")
         #expect(cold.body.count == text.zipSize)
         #expect(stored.body == cold.body)
+        // The cold zip was hashed while it streamed, not read again.
+        let metrics = try await HTTP.get(warren.url + "/metrics").text
+        #expect(metrics.contains("warren_zip_verifications_total{mode=\"streamed\"} 1"))
+        #expect(!metrics.contains("mode=\"reread\""))
 
         let dir = FileManager.default.temporaryDirectory.path + "/warren-hot-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -13,6 +13,8 @@ public enum ModuleZipChecker {
         public var hash: String
         /// The zip's go.mod bytes, when it has one (to compare with the served `.mod`).
         public var goMod: [UInt8]?
+        /// Whether the hashes came from a `StreamingZipHasher` rather than a read of the file.
+        public var streamed = false
     }
 
     /// The CheckZip verdict from the central directory alone.
@@ -49,6 +51,37 @@ public enum ModuleZipChecker {
             if let kept { goMod = kept }
         }
         return Verified(checked: cf, hash: try Hash1.hash(files: files), goMod: goMod)
+    }
+
+    /// `verify`, using what a `StreamingZipHasher` computed while the zip arrived when it
+    /// agrees with the central directory entry for entry (offset, name, method, sizes,
+    /// CRC): then only the directory is read from the file. Otherwise the entries are read
+    /// and hashed as `verify` does, so the verdict and the hash are the same either way.
+    public static func verify(module path: String, version: String, zipPath: String,
+                              streamed: StreamingZipHasher.Result?) throws -> Verified {
+        guard let streamed else { return try verify(module: path, version: version, zipPath: zipPath) }
+        let (cf, reader) = try checkDirectory(module: path, version: version, zipPath: zipPath)
+        if let error = cf.error { throw error }
+        let goModName = Array((path + "@" + version + "/go.mod").utf8)
+        var files: [(name: String, digest: SHA256.Digest)] = []
+        var goMod: [UInt8]?
+        for entry in reader.entries {
+            guard let record = streamed.records[entry.localHeaderOffset], record.nameBytes == entry.nameBytes,
+                  record.method == entry.method, record.uncompressedBytes == entry.uncompressedSize,
+                  record.dataStart <= UInt64(reader.file.size), entry.compressedSize <= UInt64(reader.file.size) - record.dataStart,
+                  entry.crc32 == 0 || record.crc32 == entry.crc32,
+                  entry.method == ZipWriter.methodStore ? record.compressedBytes == entry.compressedSize
+                                                        : record.compressedBytes <= entry.compressedSize
+            else {
+                return try verify(module: path, version: version, zipPath: zipPath)
+            }
+            files.append((String(decoding: entry.nameBytes, as: UTF8.self), record.digest))
+            if entry.nameBytes == goModName {
+                guard let contents = record.contents else { return try verify(module: path, version: version, zipPath: zipPath) }
+                goMod = contents
+            }
+        }
+        return Verified(checked: cf, hash: try Hash1.hash(files: files), goMod: goMod, streamed: true)
     }
 
     static func checkDirectory(module path: String, version: String, zipPath: String) throws -> (CheckedFiles, ZipReader) {

@@ -237,6 +237,8 @@ public final class ModuleProxy: Sendable {
             throw ProxyError.badGateway("upstream zip for \(module)@\(version) is too large (\(length) bytes; limit is \(ModuleZipRules.maxZipFile))")
         }
         download.setExpectedLength(response.contentLength)
+        // Entries are hashed as the bytes land, so the verdict is ready with the last byte.
+        let hasher = StreamingZipHasher(module: module, version: version)
         var written: Int64 = 0
         do {
             for try await chunk in response.body {
@@ -246,7 +248,10 @@ public final class ModuleProxy: Sendable {
                 }
                 let writer = staging.writer
                 try await threadPool.runIfActive {
-                    try chunk.withUnsafeReadableBytes { try writer.write($0) }
+                    try chunk.withUnsafeReadableBytes { bytes in
+                        try writer.write(bytes)
+                        hasher.consume(bytes)
+                    }
                 }
                 download.published(written)
             }
@@ -261,15 +266,18 @@ public final class ModuleProxy: Sendable {
             throw ProxyError.badGateway("upstream \(origin) sent \(written) of \(expected) bytes of \(module)@\(version).zip")
         }
         let stagingPath = staging.path
+        let streamed = hasher.result
         let verified: ModuleZipChecker.Verified
         do {
             verified = try await threadPool.runIfActive {
-                try ModuleZipChecker.verify(module: module, version: version, zipPath: stagingPath)
+                try ModuleZipChecker.verify(module: module, version: version, zipPath: stagingPath, streamed: streamed)
             }
         } catch {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "invalid")]).increment()
             throw ProxyError.badGateway("upstream \(origin) sent an invalid zip for \(module)@\(version): \(error)")
         }
+        // How often the streamed hashes were usable, rather than a second read of the file.
+        MetricHandles.counter("warren_zip_verifications_total", [("mode", verified.streamed ? "streamed" : "reread")]).increment()
         let expectedGoMod = verified.goMod ?? Array(GoModFile.synthesized(modulePath: module).utf8)
         if expectedGoMod != goMod {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "gomod_mismatch")]).increment()
