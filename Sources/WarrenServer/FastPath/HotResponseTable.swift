@@ -5,33 +5,47 @@ import NIOHTTP1
 import Synchronization
 import WarrenCore
 
-/// Complete answers for the hottest immutable artifacts (`.info`, `.mod`, small zips), by
-/// raw request path, ready for `HotResponseHandler` to write without entering the
+/// Complete answers for cached immutable artifacts (`.info`, `.mod`, zips), by raw
+/// request path, ready for `HotResponseHandler` to write without entering the
 /// request/response machinery at all.
 ///
-/// Only immutable artifacts that the engine already holds in memory get here, and only as
-/// a 200 to a plain GET: an immutable artifact's bytes and headers never change, so the
-/// same path always deserves the same answer. Eviction is first in, first out: an
+/// Only immutable artifacts that are in the engine's memory cache or stored whole on disk
+/// get here, and only as a 200 to a plain GET: an immutable artifact's bytes and headers
+/// never change, so the same path always deserves the same answer. Eviction is first in, first out: an
 /// evicted answer costs one trip through the slow path, which puts it back.
 public final class HotResponseTable: Sendable {
+    /// Where an answer's body comes from.
+    enum Body: Sendable {
+        case bytes(ByteBuffer)
+        /// A stored file, written whole and never changed again, sent with sendfile.
+        case file(path: String, size: Int64)
+
+        var length: Int64 {
+            switch self {
+            case .bytes(let b): return Int64(b.readableBytes)
+            case .file(_, let size): return size
+            }
+        }
+    }
+
     /// One ready answer.
     final class Entry: Sendable {
         /// Status and every header but Date, in the HTTP/1 encoder's own form.
         let head: HTTPResponseHead
-        let body: ByteBuffer
+        let body: Body
         /// The metrics label of the endpoint (`info`, `mod`, `zip`).
         let endpoint: String
         let metrics: RequestMetrics
         let cacheHits: Counter
         let cost: Int
 
-        init(head: HTTPResponseHead, body: ByteBuffer, endpoint: String) {
+        init(head: HTTPResponseHead, body: Body, endpoint: String) {
             self.head = head
             self.body = body
             self.endpoint = endpoint
             self.metrics = RequestMetrics(endpoint: endpoint, status: 200)
             self.cacheHits = CacheMetrics.counter(endpoint, hit: true)
-            self.cost = body.readableBytes + 512
+            if case .bytes(let b) = body { self.cost = b.readableBytes + 512 } else { self.cost = 512 }
         }
     }
 
@@ -59,13 +73,26 @@ public final class HotResponseTable: Sendable {
         state.withLock { $0.entries[rawPath] }
     }
 
+    /// Drops an answer that can no longer be given (its file is gone).
+    func forget(_ rawPath: String) {
+        state.withLock { s in
+            if let gone = s.entries.removeValue(forKey: rawPath) { s.total -= gone.cost }
+        }
+    }
+
     /// Remembers what the slow path answered, if it can be replayed: an immutable
-    /// artifact, already in memory, answered whole with a 200.
+    /// artifact, in memory or stored whole, answered with a 200 and its full body.
     func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String) {
-        guard capacity > 0, served.isImmutable, case .bytes(let body) = served.body else { return }
+        guard capacity > 0, served.isImmutable else { return }
+        let body: Body
+        switch served.body {
+        case .bytes(let b): body = .bytes(b)
+        case .file(let file, let size): body = .file(path: file.path, size: size)
+        case .download: return
+        }
         var fields = headers
         fields[ProxyResponder.cacheHeader] = ServedArtifact.CacheStatus.hit.rawValue
-        fields[.contentLength] = String(body.readableBytes)
+        fields[.contentLength] = String(body.length)
         fields[.server] = serverName
         fields[.date] = nil
         var head = HTTPResponseHead(version: .http1_1, status: .ok)

@@ -94,6 +94,9 @@ struct ResponseBuilder {
                 break
             }
             headers[.contentLength] = String(max(0, range.length))
+            if status == .ok, let path = request.head.path {
+                hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint)
+            }
             if head || range.length <= 0 {
                 return log.finish(Response(status: status, headers: headers), endpoint: endpoint)
             }
