@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
+	"golang.org/x/mod/sumdb/tlog"
 	modzip "golang.org/x/mod/zip"
 )
 
@@ -29,6 +30,11 @@ func main() {
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
+	case "tlog": // N → reference values of a log of N records "record i", one per line
+		need(args, 1)
+		n, err := strconv.ParseInt(args[0], 10, 64)
+		check(err)
+		tlogReference(n)
 	case "zipdir": // MODULE VERSION DIR OUT.zip → prints the zip's h1: hash
 		need(args, 4)
 		out, err := os.Create(args[3])
@@ -128,4 +134,57 @@ func check(err error) {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "goref:", msg)
 	os.Exit(2)
+}
+
+// tlogReference builds a log of n records with x/mod's tlog and prints, one per line:
+//
+//	tree SIZE HASH                      for every size 1..n
+//	index LEVEL N STOREDINDEX           for the stored hashes of the tree
+//	record SIZE I HASH... (the proof)   for some records
+//	treeproof SIZE OLD HASH...          for some older sizes
+//	tile H L N W PATH                   tile paths
+func tlogReference(n int64) {
+	var stored []tlog.Hash
+	reader := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, x := range indexes {
+			out[i] = stored[x]
+		}
+		return out, nil
+	})
+	for i := int64(0); i < n; i++ {
+		hashes, err := tlog.StoredHashes(i, []byte(fmt.Sprintf("record %d", i)), reader)
+		check(err)
+		stored = append(stored, hashes...)
+		th, err := tlog.TreeHash(i+1, reader)
+		check(err)
+		fmt.Printf("tree %d %s\n", i+1, th)
+	}
+	for x := int64(0); x < int64(len(stored)); x++ {
+		level, k := tlog.SplitStoredHashIndex(x)
+		fmt.Printf("index %d %d %d\n", level, k, tlog.StoredHashIndex(level, k))
+	}
+	for size := int64(1); size <= n; size += 1 + size/7 {
+		for i := int64(0); i < size; i += 1 + size/5 {
+			p, err := tlog.ProveRecord(size, i, reader)
+			check(err)
+			printProof("record", size, i, p)
+		}
+		for old := int64(1); old <= size; old += 1 + old/3 {
+			p, err := tlog.ProveTree(size, old, reader)
+			check(err)
+			printProof("treeproof", size, old, p)
+		}
+	}
+	for _, t := range []tlog.Tile{{H: 8, L: 0, N: 0, W: 256}, {H: 8, L: 1, N: 1234067, W: 256}, {H: 8, L: -1, N: 5, W: 3}, {H: 8, L: 2, N: 1000, W: 17}, {H: 10, L: 0, N: 999, W: 1024}} {
+		fmt.Printf("tile %d %d %d %d %s\n", t.H, t.L, t.N, t.W, t.Path())
+	}
+}
+
+func printProof(kind string, size, n int64, proof []tlog.Hash) {
+	fmt.Printf("%s %d %d", kind, size, n)
+	for _, h := range proof {
+		fmt.Printf(" %s", h)
+	}
+	fmt.Println()
 }

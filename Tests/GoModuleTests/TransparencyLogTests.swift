@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import GoModule
+
+/// The transparency log against golang.org/x/mod/sumdb/tlog (Debian's, through goref):
+/// the same tree hashes and storage order for a log of 300 records, every inclusion and
+/// consistency proof it makes accepted, and every altered proof refused.
+@Suite struct TransparencyLogTests {
+    typealias Hash = TransparencyLog.Hash
+
+    static func hash(_ s: Substring) -> Hash { Base64.decode(s) ?? [] }
+
+    /// Swift's own log of `n` records "record i": its stored hashes, in storage order.
+    static func build(_ n: Int64) -> [Hash] {
+        var stored: [Hash] = []
+        for i in 0..<n {
+            stored.append(TransparencyLog.recordHash(Array("record \(i)".utf8)))
+            var level = 0, k = i
+            while k & 1 == 1 {
+                let left = stored[Int(TransparencyLog.storedHashIndex(level: level, n: k - 1))]
+                let right = stored[Int(TransparencyLog.storedHashIndex(level: level, n: k))]
+                stored.append(TransparencyLog.nodeHash(left, right))
+                level += 1
+                k >>= 1
+            }
+        }
+        return stored
+    }
+
+    @Test func agreesWithXMod() throws {
+        let n: Int64 = 300
+        let reference = try GoReference.run(["tlog", String(n)]).split(separator: "\n")
+        let stored = Self.build(n)
+        #expect(Int64(stored.count) == TransparencyLog.storedHashCount(n))
+        let read: ([Int64]) throws -> [Hash] = { $0.map { stored[Int($0)] } }
+        var treeHashes: [Int64: Hash] = [:]
+        var counts = (tree: 0, index: 0, record: 0, treeproof: 0, tile: 0)
+        for line in reference {
+            let f = line.split(separator: " ")
+            switch f[0] {
+            case "tree":
+                let size = Int64(f[1]) ?? 0
+                treeHashes[size] = Self.hash(f[2])
+                #expect(try TransparencyLog.treeHash(size: size, read: read) == Self.hash(f[2]), "tree \(size)")
+                counts.tree += 1
+            case "index":
+                let level = Int(f[1]) ?? -1, k = Int64(f[2]) ?? -1, index = Int64(f[3]) ?? -1
+                #expect(TransparencyLog.storedHashIndex(level: level, n: k) == index)
+                #expect(TransparencyLog.splitStoredHashIndex(index) == (level, k))
+                counts.index += 1
+            case "record":
+                let size = Int64(f[1]) ?? 0, i = Int64(f[2]) ?? 0
+                let proof = f[3...].map(Self.hash)
+                let th = try #require(treeHashes[size])
+                let leaf = TransparencyLog.recordHash(Array("record \(i)".utf8))
+                try TransparencyLog.checkRecord(proof: proof, size: size, treeHash: th, index: i, recordHash: leaf)
+                // Any change is caught: another record, another position, an altered hash.
+                #expect(throws: TransparencyLog.ProofError.self) {
+                    try TransparencyLog.checkRecord(proof: proof, size: size, treeHash: th, index: i,
+                                                    recordHash: TransparencyLog.recordHash(Array("record \(i) forged".utf8)))
+                }
+                if size > 1 {
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkRecord(proof: proof, size: size, treeHash: th, index: (i + 1) % size, recordHash: leaf)
+                    }
+                }
+                if !proof.isEmpty {
+                    var bent = proof
+                    bent[bent.count / 2][0] ^= 1
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkRecord(proof: bent, size: size, treeHash: th, index: i, recordHash: leaf)
+                    }
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkRecord(proof: Array(proof.dropLast()), size: size, treeHash: th, index: i, recordHash: leaf)
+                    }
+                }
+                counts.record += 1
+            case "treeproof":
+                let size = Int64(f[1]) ?? 0, old = Int64(f[2]) ?? 0
+                let proof = f[3...].map(Self.hash)
+                let th = try #require(treeHashes[size]), oh = try #require(treeHashes[old])
+                try TransparencyLog.checkTree(proof: proof, size: size, treeHash: th, oldSize: old, oldHash: oh)
+                if old < size {
+                    // A forked log: the old head claims a different hash.
+                    var forked = oh
+                    forked[0] ^= 1
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkTree(proof: proof, size: size, treeHash: th, oldSize: old, oldHash: forked)
+                    }
+                    var bent = proof
+                    bent[0][31] ^= 0x80
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkTree(proof: bent, size: size, treeHash: th, oldSize: old, oldHash: oh)
+                    }
+                }
+                counts.treeproof += 1
+            case "tile":
+                let tile = LogTile(height: Int(f[1]) ?? 0, level: Int(f[2]) ?? 0, index: Int64(f[3]) ?? 0, width: Int(f[4]) ?? 0)
+                #expect(tile.path == String(f[5]))
+                #expect(LogTile(path: String(f[5])) == tile)
+                counts.tile += 1
+            default:
+                Issue.record("unknown reference line \(line)")
+            }
+        }
+        #expect(counts.tree == 300 && counts.index == stored.count && counts.record > 100 && counts.treeproof > 100 && counts.tile == 5)
+    }
+
+    @Test func tilePathsThatAreNotCanonicalAreRefused() {
+        for bad in ["tile/8/0/1", "tile/8/0/0001", "tile/8/0/x001", "tile/8/0/001/002", "tile/8/0/x000/001", "tile/08/0/000",
+                    "tile/8/0/000.p/256", "tile/8/0/000.p/0", "tile/8/0/000.p/", "tile/8/-1/000", "tile/8/0/../000", "tile/8/0/00a",
+                    "tile/0/0/000", "tile/8/data/000.p/01", "tiles/8/0/000", "tile/8/0/x1000/000"] {
+            #expect(LogTile(path: bad) == nil, "\(bad)")
+        }
+        #expect(LogTile(path: "tile/8/data/x001/234.p/7") == LogTile(height: 8, level: -1, index: 1234, width: 7))
+    }
+}
