@@ -20,6 +20,10 @@ import WarrenCore
 ///
 /// Order is kept for pipelined requests: while a request passed on is still being
 /// answered, later requests are passed on too.
+///
+/// Whatever the ordinary path decides per request must be decided here too, or the
+/// request passed on: today that is nothing (every cached artifact is public to every
+/// client); client authentication and per-module ACLs will have to be checked here.
 final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
