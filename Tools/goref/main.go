@@ -10,6 +10,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -175,6 +176,12 @@ func tlogReference(n int64) {
 			check(err)
 			printProof("treeproof", size, old, p)
 		}
+	}
+	// Tiles of height 2 (several levels even for a small log), for size n.
+	for _, t := range tlog.NewTiles(2, 0, n) {
+		data, err := tlog.ReadTileData(t, reader)
+		check(err)
+		fmt.Printf("tiledata %s %s\n", t.Path(), base64.StdEncoding.EncodeToString(data))
 	}
 	for _, t := range []tlog.Tile{{H: 8, L: 0, N: 0, W: 256}, {H: 8, L: 1, N: 1234067, W: 256}, {H: 8, L: -1, N: 5, W: 3}, {H: 8, L: 2, N: 1000, W: 17}, {H: 10, L: 0, N: 999, W: 1024}} {
 		fmt.Printf("tile %d %d %d %d %s\n", t.H, t.L, t.N, t.W, t.Path())
