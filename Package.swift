@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(
             name: "WarrenCLITests",
             dependencies: [
-                "GoModule", "warren",
+                "GoModule", "WarrenCore", "warren",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -98,6 +98,6 @@ public enum TransparencyLog {
 
     public struct ProofError: Error, Equatable, CustomStringConvertible {
         public let description: String
-        init(_ d: String) { description = d }
+        public init(_ d: String) { description = d }
     }
 }
