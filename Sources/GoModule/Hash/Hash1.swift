@@ -24,7 +24,7 @@ public enum Hash1 {
             let line = hex(digest) + "  " + name + "\n"
             summary.update(data: Array(line.utf8))
         }
-        return "h1:" + base64(Array(summary.finalize()))
+        return "h1:" + Base64.encode(Array(summary.finalize()))
     }
 
     /// The go.sum hash of a go.mod file's contents (`module version/go.mod h1:…`).
@@ -65,28 +65,6 @@ public enum Hash1 {
         for b in digest {
             out.append(table[Int(b >> 4)])
             out.append(table[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Standard base64 with padding, as Go's base64.StdEncoding.
-    static func base64(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out = [UInt8]()
-        var i = 0
-        while i + 3 <= bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            for shift in [18, 12, 6, 0] { out.append(table[Int((n >> UInt32(shift)) & 63)]) }
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest > 0 {
-            var n = UInt32(bytes[i]) << 16
-            if rest == 2 { n |= UInt32(bytes[i + 1]) << 8 }
-            out.append(table[Int((n >> 18) & 63)])
-            out.append(table[Int((n >> 12) & 63)])
-            out.append(rest == 2 ? table[Int((n >> 6) & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
         }
         return String(decoding: out, as: UTF8.self)
     }

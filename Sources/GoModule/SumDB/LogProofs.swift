@@ -15,7 +15,7 @@ extension TransparencyLog {
     static func recordRoot(_ proof: ArraySlice<Hash>, lo: Int64, hi: Int64, index: Int64, leaf: Hash) -> Hash? {
         if hi - lo == 1 { return proof.isEmpty ? leaf : nil }
         guard let sibling = proof.last, sibling.count == 32 else { return nil }
-        let (k, _) = splitPoint(hi - lo)
+        let k = splitPoint(hi - lo)
         if index < lo + k {
             guard let left = recordRoot(proof.dropLast(), lo: lo, hi: lo + k, index: index, leaf: leaf) else { return nil }
             return nodeHash(left, sibling)
@@ -52,7 +52,7 @@ extension TransparencyLog {
             return (h, h)
         }
         guard let sibling = proof.last, sibling.count == 32 else { return nil }
-        let (k, _) = splitPoint(hi - lo)
+        let k = splitPoint(hi - lo)
         if oldSize <= lo + k {
             guard let (old, new) = treeRoots(proof.dropLast(), lo: lo, hi: lo + k, oldSize: oldSize, oldHash: oldHash) else { return nil }
             return (old, nodeHash(new, sibling))

@@ -53,7 +53,7 @@ extension TransparencyLog {
         guard index >= 0, index < size else { throw ProofError("record \(index) is not in a tree of \(size) records") }
         func path(_ lo: Int64, _ hi: Int64) throws -> [Hash] {
             if hi - lo == 1 { return [] }
-            let (k, _) = splitPoint(hi - lo)
+            let k = splitPoint(hi - lo)
             if index < lo + k { return try path(lo, lo + k) + [rangeHash(lo + k, hi, read: read)] }
             return try path(lo + k, hi) + [rangeHash(lo, lo + k, read: read)]
         }
@@ -66,7 +66,7 @@ extension TransparencyLog {
         guard oldSize >= 1, oldSize <= size else { throw ProofError("cannot prove tree \(oldSize) inside tree \(size)") }
         func subproof(_ lo: Int64, _ hi: Int64, _ complete: Bool) throws -> [Hash] {
             if oldSize == hi { return complete ? [] : [try rangeHash(lo, hi, read: read)] }
-            let (k, _) = splitPoint(hi - lo)
+            let k = splitPoint(hi - lo)
             if oldSize <= lo + k { return try subproof(lo, lo + k, complete) + [rangeHash(lo + k, hi, read: read)] }
             return try subproof(lo + k, hi, false) + [rangeHash(lo, lo + k, read: read)]
         }

@@ -23,14 +23,11 @@ public enum TransparencyLog {
         return Array(h.finalize())
     }
 
-    /// The largest power of two strictly less than `n` (n ≥ 2), and its log2.
-    static func splitPoint(_ n: Int64) -> (Int64, Int) {
-        var k: Int64 = 1, l = 0
-        while k * 2 < n {
-            k *= 2
-            l += 1
-        }
-        return (k, l)
+    /// The largest power of two strictly less than `n` (n ≥ 2): where RFC 6962 splits a tree.
+    static func splitPoint(_ n: Int64) -> Int64 {
+        var k: Int64 = 1
+        while k * 2 < n { k *= 2 }
+        return k
     }
 
     /// How many hashes the log has stored once it holds `n` records: each record adds
@@ -89,7 +86,7 @@ public enum TransparencyLog {
     /// The tree hash of the first `n` records, reading stored hashes through `read`
     /// (which gets storage indexes and returns their hashes in that order).
     public static func treeHash(size n: Int64, read: ([Int64]) throws -> [Hash]) throws -> Hash {
-        if n == 0 { return Array(SHA256.hash(data: [UInt8]()).map { $0 }) }
+        if n == 0 { return Array(SHA256.hash(data: [UInt8]())) }
         let parts = subtrees(0, n)
         let hashes = try read(parts.map { storedHashIndex(level: $0.level, n: $0.n) })
         guard hashes.count == parts.count, let h = fold(hashes) else { throw ProofError("wrong number of hashes read") }

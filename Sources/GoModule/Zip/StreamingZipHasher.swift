@@ -303,9 +303,7 @@ public final class StreamingZipHasher: @unchecked Sendable {
         records[e.offset] = Record(nameBytes: e.nameBytes, method: e.method, dataStart: e.dataStart, compressedBytes: e.consumed,
                                    uncompressedBytes: e.produced, crc32: e.crc.value, digest: e.sha.finalize(),
                                    contents: e.keep ? e.kept : nil)
-        entry = e
-        entry?.keep = false
-        entry?.kept = []
+        entry = nil
     }
 
     // MARK: - Little-endian fields

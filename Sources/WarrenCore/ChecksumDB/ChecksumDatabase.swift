@@ -53,7 +53,7 @@ public actor ChecksumDatabase {
         // An id line, the record's lines, a blank line, the signed tree head.
         guard let firstNewline = body.firstIndex(of: 0x0A),
               let id = Int64(String(decoding: body[..<firstNewline], as: UTF8.self)), id >= 0,
-              let blank = Self.range(of: [0x0A, 0x0A], in: body, from: firstNewline + 1)
+              let blank = body[(firstNewline + 1)...].firstRange(of: [0x0A, 0x0A] as [UInt8])
         else { throw Failure(description: "\(name): malformed lookup answer for \(module)@\(version)", isTampering: true) }
         let record = Array(body[(firstNewline + 1)...blank.lowerBound])
         let head = try await verifiedHead(Array(body[blank.upperBound...]))
@@ -159,14 +159,5 @@ public actor ChecksumDatabase {
         } catch {
             throw Failure(description: "\(name): \(path): \(error)", isTampering: false)
         }
-    }
-
-    static func range(of needle: [UInt8], in haystack: [UInt8], from: Int) -> Range<Int>? {
-        var i = from
-        while i + needle.count <= haystack.count {
-            if haystack[i] == needle[0] && haystack[i + 1] == needle[1] { return i..<(i + needle.count) }
-            i += 1
-        }
-        return nil
     }
 }
