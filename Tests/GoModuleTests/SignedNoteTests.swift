@@ -56,6 +56,22 @@ import Testing
         }
     }
 
+    /// GOSUMDB's syntax, as the go command reads it.
+    @Test func sumdbSettings() throws {
+        #expect(try SumDBSetting("off") == .off)
+        let golang = try VerifierKey(SumDBSetting.sumGolangOrgKey)
+        #expect(try SumDBSetting("sum.golang.org") == .database(key: golang, url: "https://sum.golang.org"))
+        #expect(try SumDBSetting("sum.golang.google.cn") == .database(key: golang, url: "https://sum.golang.google.cn"))
+        #expect(try SumDBSetting("sum.golang.org https://goproxy.example/sumdb/sum.golang.org/")
+            == .database(key: golang, url: "https://goproxy.example/sumdb/sum.golang.org"))
+        let own = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        #expect(try SumDBSetting(own) == .database(key: try VerifierKey(own), url: "https://PeterNeumann"))
+        #expect(try SumDBSetting(own + " sum.example.com") == .database(key: try VerifierKey(own), url: "https://sum.example.com"))
+        for bad in ["", "sum.golang.org a b", "nonsense", "sum.golang.org+033de0ae+AAAA", own + " https://", "off https://x"] {
+            #expect(throws: SumDBSetting.ParseError.self, "\(bad)") { try SumDBSetting(bad) }
+        }
+    }
+
     @Test func treeHeads() throws {
         let head = try TreeHead(text: "go.sum database tree\n1234\nOzZ9bbe8UXJtkYsY6aeeD85T+Gf744Zx9gnmu1nUYDU=\n")
         #expect(head.size == 1234)

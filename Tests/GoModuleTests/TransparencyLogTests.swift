@@ -155,6 +155,45 @@ import Testing
         }
     }
 
+    /// Every complete subtree of a 300-record log is proved to be in it (what a tile is
+    /// checked with); the wrong hash, the wrong place, or a subtree past the end is not.
+    @Test func subtreesAreProvedInTheTree() throws {
+        let n: Int64 = 300
+        let stored = Self.build(n)
+        let read: ([Int64]) throws -> [Hash] = { $0.map { stored[Int($0)] } }
+        let root = try TransparencyLog.treeHash(size: n, read: read)
+        var checked = 0
+        for level in 0...8 {
+            var k: Int64 = 0
+            while (k + 1) << level <= n {
+                let node = stored[Int(TransparencyLog.storedHashIndex(level: level, n: k))]
+                let proof = try TransparencyLog.nodeProof(level: level, n: k, size: n, read: read)
+                try TransparencyLog.checkNode(proof: proof, size: n, treeHash: root, level: level, n: k, subtreeHash: node)
+                if level == 0 {
+                    #expect(proof == (try TransparencyLog.recordProof(index: k, size: n, read: read)))
+                }
+                #expect(throws: TransparencyLog.ProofError.self) {
+                    try TransparencyLog.checkNode(proof: proof, size: n, treeHash: root, level: level, n: k,
+                                                  subtreeHash: TransparencyLog.recordHash([1]))
+                }
+                if k > 0 {
+                    #expect(throws: TransparencyLog.ProofError.self) {
+                        try TransparencyLog.checkNode(proof: proof, size: n, treeHash: root, level: level, n: k - 1, subtreeHash: node)
+                    }
+                }
+                checked += 1
+                k += 1
+            }
+        }
+        #expect(checked == 300 + 150 + 75 + 37 + 18 + 9 + 4 + 2 + 1)
+        #expect(throws: TransparencyLog.ProofError.self) { try TransparencyLog.nodeProof(level: 8, n: 1, size: n, read: read) }
+        // A full tile's hashes fold into the subtree they cover.
+        var tile: [UInt8] = []
+        for i in 0..<Int64(4) { tile += stored[Int(TransparencyLog.storedHashIndex(level: 2, n: i))] }
+        #expect(TransparencyLog.tileRoot(tile) == stored[Int(TransparencyLog.storedHashIndex(level: 4, n: 0))])
+        #expect(TransparencyLog.tileRoot(Array(tile.prefix(96))) == nil)
+    }
+
     @Test func tilePathsThatAreNotCanonicalAreRefused() {
         for bad in ["tile/8/0/1", "tile/8/0/0001", "tile/8/0/x001", "tile/8/0/001/002", "tile/8/0/x000/001", "tile/08/0/000",
                     "tile/8/0/000.p/256", "tile/8/0/000.p/0", "tile/8/0/000.p/", "tile/8/-1/000", "tile/8/0/../000", "tile/8/0/00a",

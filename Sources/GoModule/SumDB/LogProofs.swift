@@ -6,21 +6,35 @@ extension TransparencyLog {
     /// hash is `treeHash`.
     public static func checkRecord(proof: [Hash], size: Int64, treeHash: Hash, index: Int64, recordHash: Hash) throws(ProofError) {
         guard index >= 0, index < size else { throw ProofError("record \(index) is not in a tree of \(size) records") }
-        guard let root = recordRoot(proof[...], lo: 0, hi: size, index: index, leaf: recordHash), root == treeHash else {
+        guard let root = nodeRoot(proof[...], lo: 0, hi: size, start: index, width: 1, leaf: recordHash), root == treeHash else {
             throw ProofError("inclusion proof for record \(index) in tree of size \(size) does not verify")
         }
     }
 
-    /// The root that `proof` and `leaf` give for the subtree of records [lo, hi).
-    static func recordRoot(_ proof: ArraySlice<Hash>, lo: Int64, hi: Int64, index: Int64, leaf: Hash) -> Hash? {
-        if hi - lo == 1 { return proof.isEmpty ? leaf : nil }
-        guard let sibling = proof.last, sibling.count == 32 else { return nil }
+    /// Checks that `subtreeHash` is the complete subtree at `level` with index `n` of the
+    /// tree of `size` records whose hash is `treeHash` (see `nodeProof`).
+    public static func checkNode(proof: [Hash], size: Int64, treeHash: Hash, level: Int, n: Int64, subtreeHash: Hash) throws(ProofError) {
+        guard n >= 0, level >= 0, level < 62, (n + 1) << level <= size else {
+            throw ProofError("subtree \(n) at level \(level) is not in a tree of \(size) records")
+        }
+        guard let root = nodeRoot(proof[...], lo: 0, hi: size, start: n << level, width: Int64(1) << level, leaf: subtreeHash),
+              root == treeHash
+        else {
+            throw ProofError("inclusion proof for subtree \(n) at level \(level) in tree of size \(size) does not verify")
+        }
+    }
+
+    /// The root that `proof` and `leaf` (the hash of the aligned subtree of `width`
+    /// records from `start`) give for the subtree of records [lo, hi).
+    static func nodeRoot(_ proof: ArraySlice<Hash>, lo: Int64, hi: Int64, start: Int64, width: Int64, leaf: Hash) -> Hash? {
+        if hi - lo == width { return proof.isEmpty && lo == start ? leaf : nil }
+        guard hi - lo > width, let sibling = proof.last, sibling.count == 32 else { return nil }
         let k = splitPoint(hi - lo)
-        if index < lo + k {
-            guard let left = recordRoot(proof.dropLast(), lo: lo, hi: lo + k, index: index, leaf: leaf) else { return nil }
+        if start < lo + k {
+            guard let left = nodeRoot(proof.dropLast(), lo: lo, hi: lo + k, start: start, width: width, leaf: leaf) else { return nil }
             return nodeHash(left, sibling)
         }
-        guard let right = recordRoot(proof.dropLast(), lo: lo + k, hi: hi, index: index, leaf: leaf) else { return nil }
+        guard let right = nodeRoot(proof.dropLast(), lo: lo + k, hi: hi, start: start, width: width, leaf: leaf) else { return nil }
         return nodeHash(sibling, right)
     }
 
