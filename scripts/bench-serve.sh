@@ -48,7 +48,7 @@ make_module medium 5000000
 make_module large 35000000
 chmod -R a+rX "$WORK"   # nginx workers run as www-data
 
-"$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$WORK/upstream" --data-dir "$WORK/data" \
+"$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$WORK/upstream" --data-dir "$WORK/data" --sumdb off \
   --log-level warning > "$WORK/warren.out" 2> "$WORK/warren.err" &
 WARREN_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/warren.out" 2>/dev/null && break; sleep 0.1; done
@@ -123,7 +123,7 @@ done
 # Peak memory: a fresh Warren on the same data (the zip is cached), 200 clients
 # downloading the 35 MB zip at once; VmHWM is the process's high-water mark.
 kill "$WARREN_PID"; wait "$WARREN_PID" 2>/dev/null || true
-"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data" --log-level warning > "$WORK/warren2.out" 2>/dev/null &
+"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data" --sumdb off --log-level warning > "$WORK/warren2.out" 2>/dev/null &
 WARREN_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/warren2.out" 2>/dev/null && break; sleep 0.1; done
 W2="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren2.out")"

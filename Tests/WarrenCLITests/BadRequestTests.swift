@@ -28,6 +28,14 @@ import Testing
         ("/github.com/kr/text/@v/" + String(repeating: "a", count: 2000) + ".info", 400),
         ("/github.com/kr/text", 404),
         ("/", 404),
+        ("/sumdb/sum.golang.org/supported", 404),
+        ("/sumdb/sum.golang.org/lookup/github.com/kr/text", 400),
+        ("/sumdb/sum.golang.org/lookup/github.com/Kr/text@v1.0.0", 400),
+        ("/sumdb/sum.golang.org/lookup/..%2f..%2fetc@v1.0.0", 400),
+        ("/sumdb/sum.golang.org/tile/8/0/../../../etc/passwd", 404),
+        ("/sumdb/sum.golang.org/tile/8/0/001.p/999", 404),
+        ("/sumdb/../etc/passwd", 404),
+        ("/sumdb/sum.golang.org/%zz", 400),
     ]
 
     @Test func badRequestsAreRefusedCleanly() async throws {

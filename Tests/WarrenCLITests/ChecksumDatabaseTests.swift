@@ -47,6 +47,26 @@ import WarrenCore
         }
     }
 
+    /// Every way a database can send bad input is refused as tampering, and a lookup
+    /// that failed is not remembered: once the database is honest again it succeeds.
+    @Test(arguments: [("sig", "invalid signature"), ("note", "malformed note"), ("short", "bytes, want"), ("hash", "does not verify")])
+    func badInputIsRefused(mode: String, words: String) async throws {
+        let db = try SumDBServer(root: fixture.root, filler: 300)
+        defer { db.stop() }
+        let client = ChecksumDatabase(key: try VerifierKey(db.verifierKey), url: db.url, client: HTTPClient.shared, stateFile: nil)
+        try await db.breakAnswers(mode)
+        do {
+            _ = try await client.lookup(module: "filler.example/m7", version: "v1.0.0")
+            Issue.record("\(mode): a bad answer was accepted")
+        } catch {
+            #expect(error.isTampering)
+            #expect(error.description.contains(words), "\(mode): \(error)")
+        }
+        try await db.breakAnswers("")
+        let lines = try await client.lookup(module: "filler.example/m7", version: "v1.0.0")
+        #expect(lines == ["filler.example/m7 v1.0.0 h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="])
+    }
+
     @Test func aWrongKeyIsRefused() async throws {
         let db = try SumDBServer(root: fixture.root)
         defer { db.stop() }

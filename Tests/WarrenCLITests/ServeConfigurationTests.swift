@@ -34,6 +34,8 @@ import Testing
         ("--upstream", "ftp://x", "invalid upstream \"ftp://x\" (from --upstream)"),
         ("--listen", "nowhere", "invalid listen \"nowhere\" (from --listen)"),
         ("--retries", "11", "invalid retries \"11\" (from --retries)"),
+        ("--sumdb", "sum.golang.org+00000000+AAAA", "invalid sumdb \"sum.golang.org+00000000+AAAA\" (from --sumdb)"),
+        ("--sumdb", "sum.golang.org ftp://", "invalid sumdb"),
     ])
     func badFlagsFailAtStart(flag: String, value: String, message: String) throws {
         let r = try WarrenBinary.run(["serve", flag, value, "--data-dir", FileManager.default.temporaryDirectory.path + "/warren-never"])
@@ -61,8 +63,33 @@ import Testing
         let r = try WarrenBinary.run(["serve", "--help"])
         #expect(r.status == 0)
         for flag in ["--listen", "--upstream", "--data-dir", "--config", "--list-ttl", "--path-prefix", "--connect-timeout",
-                     "--header-timeout", "--total-timeout", "--retries", "--memory-cache", "--log-level", "--log-format"] {
+                     "--header-timeout", "--total-timeout", "--retries", "--memory-cache", "--log-level", "--log-format",
+                     "--sumdb", "--nosumdb"] {
             #expect(r.stdout.contains(flag), "serve --help lacks \(flag)")
         }
+    }
+
+    /// By default modules are verified against sum.golang.org, which is proxied under
+    /// its own name and its Chinese alias.
+    @Test func sumGolangOrgByDefault() async throws {
+        let warren = try WarrenServerProcess(arguments: ["--upstream", "off"], defaultSumDB: true)
+        defer { warren.stop() }
+        #expect(warren.stderr.contains("verifying modules against a checksum database database=sum.golang.org"), "\(warren.stderr)")
+        #expect(try await HTTP.get(warren.url + "/sumdb/sum.golang.org/supported").status == 200)
+        #expect(try await HTTP.get(warren.url + "/sumdb/sum.golang.google.cn/supported").status == 200)
+        #expect(try await HTTP.get(warren.url + "/sumdb/sum.example.com/supported").status == 404)
+    }
+
+    /// Several databases, from a YAML list.
+    @Test func sumdbListInYAML() async throws {
+        let own = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        let config = try writeConfig("sumdb:\n  - \"\(own) http://127.0.0.1:9\"\n  - sum.golang.org\nnosumdb: corp.example.com\n")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let warren = try WarrenServerProcess(arguments: ["--upstream", "off", "--config", config], defaultSumDB: true)
+        defer { warren.stop() }
+        #expect(warren.stderr.contains("database=PeterNeumann"), "the first verifies: \(warren.stderr)")
+        #expect(warren.stderr.contains("nosumdb=corp.example.com"), "\(warren.stderr)")
+        #expect(try await HTTP.get(warren.url + "/sumdb/PeterNeumann/supported").status == 200)
+        #expect(try await HTTP.get(warren.url + "/sumdb/sum.golang.org/supported").status == 200)
     }
 }

@@ -7,7 +7,11 @@
 //	sumdbtest -dir TREE -name NAME   → prints "vkey KEY" and "listening HOST:PORT"
 //
 // POST /fork switches to a second log whose records differ (a forked database), so that
-// tests can check that a client refuses it.
+// tests can check that a client refuses it. POST /break?what=MODE makes answers wrong in
+// one way (sig: bad signatures; note: malformed tree heads; short: tiles one byte short;
+// hash: a flipped bit in every tile; "" honest again). -filler N starts the log with N
+// records of made-up modules, so that it has full tiles. Every request path is printed
+// on stdout as "GET PATH", so tests can see which module names reached the database.
 package main
 
 import (
@@ -18,7 +22,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"path/filepath"
 	"sync/atomic"
 
@@ -32,6 +38,7 @@ func main() {
 	dir := flag.String("dir", "", "GOPROXY directory tree")
 	name := flag.String("name", "sum.test", "database name")
 	listen := flag.String("listen", "127.0.0.1:0", "address")
+	filler := flag.Int("filler", 0, "made-up records to start the log with")
 	flag.Parse()
 
 	skey, vkey, err := note.GenerateKey(rand.Reader, *name)
@@ -53,7 +60,18 @@ func main() {
 		}
 		return []byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", path, vers, zipHash, path, vers, modHash)), nil
 	}
-	honest := sumdb.NewServer(sumdb.NewTestServer(skey, gosum))
+	gosumOrFiller := func(path, vers string) ([]byte, error) {
+		if strings.HasPrefix(path, "filler.example/") {
+			return []byte(fmt.Sprintf("%s %s h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", path, vers)), nil
+		}
+		return gosum(path, vers)
+	}
+	honestOps := sumdb.NewTestServer(skey, gosumOrFiller)
+	for i := 0; i < *filler; i++ {
+		_, err = honestOps.Lookup(context.Background(), module.Version{Path: fmt.Sprintf("filler.example/m%d", i), Version: "v1.0.0"})
+		check(err)
+	}
+	honest := sumdb.NewServer(honestOps)
 	// The fork starts with records the honest log never had, so it is ahead of it.
 	forkOps := sumdb.NewTestServer(skey, func(path, vers string) ([]byte, error) {
 		if path == "fork.example/x" {
@@ -68,19 +86,60 @@ func main() {
 	forked := sumdb.NewServer(forkOps)
 
 	var isForked atomic.Bool
+	var breakMode atomic.Value
+	breakMode.Store("")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/fork", func(w http.ResponseWriter, r *http.Request) { isForked.Store(true) })
+	mux.HandleFunc("/break", func(w http.ResponseWriter, r *http.Request) { breakMode.Store(r.URL.Query().Get("what")) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("GET %s\n", r.URL.Path)
+		var db http.Handler = honest
 		if isForked.Load() {
-			forked.ServeHTTP(w, r)
-		} else {
-			honest.ServeHTTP(w, r)
+			db = forked
 		}
+		rec := httptest.NewRecorder()
+		db.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			body = spoil(r.URL.Path, body, breakMode.Load().(string))
+		}
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(body)
 	})
 	ln, err := net.Listen("tcp", *listen)
 	check(err)
 	fmt.Printf("vkey %s\nlistening %s\n", vkey, ln.Addr())
 	check(http.Serve(ln, mux))
+}
+
+// spoil makes an answer wrong in the way the test asked for.
+func spoil(path string, body []byte, mode string) []byte {
+	isTile := strings.HasPrefix(path, "/tile/")
+	out := append([]byte(nil), body...)
+	switch {
+	case mode == "sig" && !isTile:
+		// The signature is the last base64 field ("…X=\n"): change a data bit of X.
+		i := len(out) - 3
+		if out[i] == 'A' {
+			out[i] = 'Q'
+		} else {
+			out[i] = 'A'
+		}
+	case mode == "note" && !isTile:
+		if j := strings.Index(string(out), "go.sum database tree\n"); j >= 0 {
+			out = append(out[:j], []byte("go.sum database tree\nnot a number\n")...)
+		}
+	case mode == "short" && isTile && len(out) > 0:
+		out = out[:len(out)-1]
+	case mode == "hash" && isTile && len(out) > 0:
+		out[len(out)/2] ^= 1
+	}
+	return out
 }
 
 func check(err error) {

@@ -19,6 +19,8 @@ public final class ModuleProxy: Sendable {
     let chain: UpstreamChain
     let logger: Logger
     let threadPool: NIOThreadPool
+    /// Verifies `.mod` and `.zip` of public modules before they are stored (nil: off).
+    public let checksums: ChecksumDatabases?
 
     let memory: MemoryCache<StorageKey, SmallArtifact>
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
@@ -29,8 +31,9 @@ public final class ModuleProxy: Sendable {
     static let smallLimit = 1 << 20
 
     public init(configuration: ProxyConfiguration, storage: any ArtifactStorage, chain: UpstreamChain,
-                logger: Logger, threadPool: NIOThreadPool = .singleton) {
+                logger: Logger, checksums: ChecksumDatabases? = nil, threadPool: NIOThreadPool = .singleton) {
         self.configuration = configuration
+        self.checksums = checksums
         self.storage = storage
         self.chain = chain
         self.logger = logger
@@ -88,7 +91,10 @@ public final class ModuleProxy: Sendable {
         }
         countCache(kind.rawValue, hit: false)
         guard allowFetch else { throw Self.notCached(module, version) }
+        try checksums?.refuseUnverifiable(module)
         return try await flight(smallFlights, key) { [self] () throws(ProxyError) -> SmallArtifact in
+            // The checksum database is asked while the upstream is, not after it.
+            async let expected = expectedSums(module: module, version: version, needed: kind == .mod)
             let path = upstreamPath(module, version: version, suffix: "." + kind.rawValue)
             let (bytes, origin) = try await fetchSmall(path, endpoint: kind.rawValue, module: module, version: version) { bytes in
                 switch kind {
@@ -99,6 +105,9 @@ public final class ModuleProxy: Sendable {
                 return bytes
             }
             let hash = kind == .mod ? Hash1.hashGoMod(bytes) : Self.contentTag(bytes)
+            if kind == .mod, let checksums {
+                try checksums.check(module: module, version: version, what: "mod", actual: hash, expected: try await expected.get())
+            }
             let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: hash, storedAt: Self.now(), origin: origin)
             try await writeStored(key, bytes, metadata)
             let artifact = SmallArtifact(bytes: bytes, metadata: metadata, status: .miss)
@@ -191,7 +200,25 @@ public final class ModuleProxy: Sendable {
         let download = try await downloads.start(key, storage: storage) { [self] download, staging throws(ProxyError) in
             try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
         }
-        return Self.streaming(download)
+        guard checksums?.verifies(module) == true else { return Self.streaming(download) }
+        // A verified zip is answered once the database has agreed with it, so that a
+        // mismatch reaches the client as a clear 403 instead of a cut connection.
+        if case .failure(let error) = await download.outcome() { throw error }
+        guard let stored = try await openStored(key) else { throw ProxyError.internalError("stored zip vanished") }
+        return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType,
+                              etag: stored.metadata.etag, lastModified: stored.metadata.storedAt,
+                              cacheControl: Self.immutableCacheControl, cacheStatus: .miss, origin: stored.metadata.origin)
+    }
+
+    /// The database's hashes for a module version, as a Result so it can run alongside
+    /// the upstream fetch; nil when verification is off for it or not `needed`.
+    func expectedSums(module: String, version: String, needed: Bool) async -> Result<ChecksumDatabases.ExpectedSums?, ProxyError> {
+        guard needed, let checksums else { return .success(nil) }
+        do {
+            return .success(try await checksums.expectedSums(module: module, version: version))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Zips up to this size are kept in the memory cache once read: most module zips are
@@ -278,6 +305,10 @@ public final class ModuleProxy: Sendable {
         }
         // How often the streamed hashes were usable, rather than a second read of the file.
         MetricHandles.counter("warren_zip_verifications_total", [("mode", verified.streamed ? "streamed" : "reread")]).increment()
+        if let checksums {
+            let expected = try await checksums.expectedSums(module: module, version: version)
+            try checksums.check(module: module, version: version, what: "zip", actual: verified.hash, expected: expected)
+        }
         let expectedGoMod = verified.goMod ?? Array(GoModFile.synthesized(modulePath: module).utf8)
         if expectedGoMod != goMod {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "gomod_mismatch")]).increment()
@@ -415,6 +446,7 @@ extension StorageKey {
     var moduleName: String {
         switch self {
         case .artifact(let m, _, _), .list(let m), .latest(let m), .query(let m, _): return m
+        case .sumdbTile: return ""
         }
     }
 

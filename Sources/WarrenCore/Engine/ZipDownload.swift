@@ -56,6 +56,16 @@ public final class ZipDownload: Sendable {
         }
     }
 
+    /// Waits for the download to finish and returns how it ended.
+    public func outcome() async -> Result<ArtifactMetadata, ProxyError> {
+        var seen: Int64 = 0
+        while true {
+            let current = await waitForProgress(beyond: seen)
+            if let outcome = current.outcome { return outcome }
+            seen = current.written
+        }
+    }
+
     func setExpectedLength(_ length: Int64?) {
         state.withLock { $0.snapshot.expectedLength = length }
     }

@@ -11,6 +11,9 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     case latest(module: String)
     /// The last good answer to a version query such as `master.info` (mutable).
     case query(module: String, query: String)
+    /// A full tile of a checksum database's log, kept once verified against a signed tree
+    /// head (full tiles never change). The database name is a validated host-like name.
+    case sumdbTile(database: String, tile: LogTile)
 
     /// The path below the storage root. The layout of immutable artifacts and lists is the
     /// GOPROXY layout, so a data directory can itself serve as a `file://` upstream.
@@ -24,12 +27,17 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
             return escaped(m) + "/@latest"
         case .query(let m, let q):
             return escaped(m) + "/@query/" + escapedVersion(q) + ".info"
+        case .sumdbTile(let db, let tile):
+            // As a proxy serves it, so the data dir stays a valid GOPROXY tree.
+            return "sumdb/" + db + "/" + tile.path
         }
     }
 
     public var isImmutable: Bool {
-        if case .artifact = self { return true }
-        return false
+        switch self {
+        case .artifact, .sumdbTile: return true
+        case .list, .latest, .query: return false
+        }
     }
 
     public var description: String { relativePath }

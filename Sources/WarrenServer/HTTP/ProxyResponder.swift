@@ -83,6 +83,10 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.text(.notFound, "not found (the proxy is served under \(pathPrefix)/)"), endpoint: "other")
         }
 
+        if relative.hasPrefix("sumdb/") {
+            return await sumdb(String(relative.dropFirst("sumdb/".count)), request: request, context: context, log: log)
+        }
+
         let proxyRequest: ProxyRequest
         if let known = parsed.get(relative) {
             proxyRequest = known
@@ -110,6 +114,34 @@ public struct ProxyResponder: HTTPResponder {
         let response = await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: true, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
         return response
+    }
+
+    /// `/sumdb/<name>/…`: the checksum databases Warren proxies. With none configured,
+    /// every database answers 404, which tells the go command to ask it directly.
+    func sumdb(_ rest: String, request: Request, context: Context, log: RequestLogLine) async -> Response {
+        var log = log
+        let parsedRequest: (database: String, request: SumDBRequest)
+        do {
+            parsedRequest = try SumDBRequest.parse(rawPath: rest)
+        } catch {
+            return log.finish(Self.error(error), endpoint: "sumdb_invalid")
+        }
+        let endpoint = parsedRequest.request.endpoint
+        guard let checksums = proxy.checksums else {
+            return log.finish(Self.text(.notFound, "no checksum database is proxied here"), endpoint: endpoint)
+        }
+        let served: ServedArtifact
+        do {
+            served = try await checksums.serve(database: parsedRequest.database, request: parsedRequest.request)
+        } catch {
+            if error.status >= 500 {
+                logger.warning("checksum database request failed", metadata: ["path": "\(request.uri.path)", "status": "\(error.status)", "error": "\(error.message)"])
+            }
+            return log.finish(Self.error(error), endpoint: endpoint)
+        }
+        log.cache = served.cacheStatus.rawValue
+        return await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: true, hot: hot, logger: logger)
+            .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
     }
 
     static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -57,12 +57,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: ArgumentHelp("text or json. (default: text)", valueName: "format"))
     var logFormat: String?
 
+    @Option(help: ArgumentHelp("A checksum database to proxy under /sumdb/ and verify public modules against, in GOSUMDB syntax: sum.golang.org, sum.golang.google.cn, NAME+HASH+KEY [URL], or off. Repeatable; the first verifies. (default: sum.golang.org)", valueName: "db"))
+    var sumdb: [String] = []
+
+    @Option(help: ArgumentHelp("Module path patterns, as in GONOSUMDB, never looked up in a checksum database nor verified (a warning is logged at start). golang.org/toolchain is always verified. (default: none)", valueName: "patterns"))
+    var nosumdb: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
             ("path-prefix", pathPrefix), ("connect-timeout", connectTimeout), ("header-timeout", headerTimeout),
             ("total-timeout", totalTimeout), ("retries", retries), ("memory-cache", memoryCache),
-            ("log-level", logLevel), ("log-format", logFormat),
+            ("log-level", logLevel), ("log-format", logFormat), ("nosumdb", nosumdb),
+            ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -87,6 +94,30 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Wires the proxy together and runs it until SIGTERM or SIGINT.
 enum WarrenServe {
+    /// The checksum databases, with the start-up warnings an operator must see when
+    /// verification is off for some or all modules.
+    static func checksumDatabases(settings: ServeSettings, storage: LocalDiskStorage, client: HTTPClientFactory,
+                                  logger: Logger) -> ChecksumDatabases {
+        let stateDirectory = settings.dataDirectory + "/sumdb"
+        if !settings.sumdbs.isEmpty {
+            try? FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        }
+        let databases = ChecksumDatabases(settings: settings.sumdbs, unverified: settings.nosumdb, client: client.client,
+                                          storage: storage, stateDirectory: stateDirectory,
+                                          timeout: .milliseconds(Int64(settings.headerTimeout * 1000)), logger: logger)
+        if let verifier = databases.verifier {
+            logger.notice("verifying modules against a checksum database", metadata: [
+                "database": "\(verifier.name)", "proxied": "\(settings.sumdbs.map(\.description).joined(separator: ", "))",
+            ])
+            if !settings.nosumdb.isEmpty {
+                logger.warning("modules matching these patterns are cached without checksum verification", metadata: ["nosumdb": "\(settings.nosumdb)"])
+            }
+        } else {
+            logger.warning("checksum verification is off (--sumdb off): modules are cached without being checked against a checksum database")
+        }
+        return databases
+    }
+
     static func run(settings: ServeSettings, logger: Logger) async throws {
         let upstreams = try ProxyList(settings.upstream)
         let configuration = ProxyConfiguration(
@@ -106,7 +137,8 @@ enum WarrenServe {
         let metrics = MetricsEndpoint.bootstrap()
         let clients = HTTPClientFactory(configuration: configuration)
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
-        let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger)
+        let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
+        let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums)
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes),

@@ -20,6 +20,10 @@ struct ServeSettings: Equatable {
     var memoryCacheBytes = 64 << 20
     var logLevel = "info"
     var logFormat = "text"
+    /// Checksum databases, GOSUMDB syntax; the first verifies modules. Empty: off.
+    var sumdbs: [SumDBSetting] = (try? SumDBSetting("sum.golang.org")).map { [$0] } ?? []
+    /// Modules never looked up in (or verified against) a checksum database.
+    var nosumdb = ModulePathPatterns("")
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -28,7 +32,7 @@ struct ServeSettings: Equatable {
     /// The keys, as written in YAML; flags add `--`, the environment `WARREN_` in capitals.
     static let keys = [
         "listen", "upstream", "data-dir", "list-ttl", "path-prefix", "connect-timeout", "header-timeout",
-        "total-timeout", "retries", "memory-cache", "log-level", "log-format",
+        "total-timeout", "retries", "memory-cache", "log-level", "log-format", "sumdb", "nosumdb",
     ]
 
     static func environmentName(_ key: String) -> String {
@@ -95,9 +99,31 @@ struct ServeSettings: Equatable {
         case "log-format":
             guard ["text", "json"].contains(value) else { throw Problem(description: "want text or json") }
             logFormat = value
+        case "sumdb":
+            sumdbs = try Self.parseSumDBs(value)
+        case "nosumdb":
+            nosumdb = ModulePathPatterns(value)
         default:
             throw Problem(description: "unknown setting")
         }
+    }
+
+    /// One or more GOSUMDB values separated by commas (`--sumdb` may also be repeated),
+    /// or `off`.
+    static func parseSumDBs(_ value: String) throws -> [SumDBSetting] {
+        var out: [SumDBSetting] = []
+        for item in value.split(separator: ",") {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { continue }
+            let setting = try SumDBSetting(text)
+            if setting == .off {
+                guard value.split(separator: ",").count == 1 else { throw Problem(description: "off cannot be combined with databases") }
+                return []
+            }
+            out.append(setting)
+        }
+        guard !out.isEmpty else { throw Problem(description: "want off, sum.golang.org, or NAME+HASH+KEY [URL]") }
+        return out
     }
 
     /// The per-user cache directory, as the go command picks GOMODCACHE's parent.
@@ -135,6 +161,9 @@ struct ServeSettings: Equatable {
             case let i as Int: out[key] = String(i)
             case let d as Double: out[key] = String(d)
             case let b as Bool: out[key] = String(b)
+            case let list as [Any] where list.allSatisfy({ $0 is String }):
+                // Lists (several sumdb entries) read like repeated flags.
+                out[key] = list.compactMap { $0 as? String }.joined(separator: ",")
             default: throw Problem(description: "config file \(path): \(key) must be a single value")
             }
         }

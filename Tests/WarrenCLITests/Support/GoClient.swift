@@ -5,9 +5,12 @@ import Foundation
 final class GoClient: @unchecked Sendable {
     let home = FileManager.default.temporaryDirectory.path + "/warren-goclient-\(UUID().uuidString)"
     let proxy: String
+    /// Overrides of the default environment (GOSUMDB, GONOSUMDB, …).
+    let extraEnvironment: [String: String]
 
-    init(proxy: String) {
+    init(proxy: String, environment: [String: String] = [:]) {
         self.proxy = proxy
+        self.extraEnvironment = environment
         try? FileManager.default.createDirectory(atPath: home + "/work", withIntermediateDirectories: true)
     }
 
@@ -37,7 +40,7 @@ final class GoClient: @unchecked Sendable {
             "HOME": home, "PATH": "/usr/bin:/bin", "GOPATH": home + "/gopath", "GOMODCACHE": home + "/gopath/pkg/mod",
             "GOCACHE": home + "/gocache", "GOPROXY": proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod",
             "GONOSUMDB": "", "GOPRIVATE": "", "GO111MODULE": "on", "CGO_ENABLED": "0",
-        ]
+        ].merging(extraEnvironment) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

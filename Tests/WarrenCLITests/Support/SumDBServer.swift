@@ -27,9 +27,16 @@ final class SumDBServer: @unchecked Sendable {
         return out
     }
 
-    init(root: String, name: String = "sum.test") throws {
+    /// Every path the database was asked for, in order.
+    private let requestLog = LogBuffer()
+    var requests: [String] {
+        requestLog.text.split(separator: "\n").compactMap { $0.hasPrefix("GET ") ? String($0.dropFirst(4)) : nil }
+    }
+
+    /// `filler` made-up records start the log (300 gives it a full tile).
+    init(root: String, name: String = "sum.test", filler: Int = 0) throws {
         process.executableURL = URL(fileURLWithPath: try Self.binary.get())
-        process.arguments = ["-dir", root, "-name", name]
+        process.arguments = ["-dir", root, "-name", name, "-filler", String(filler)]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.standardError
@@ -50,6 +57,16 @@ final class SumDBServer: @unchecked Sendable {
         }
         verifierKey = String(key)
         url = "http://" + address
+        let log = requestLog
+        log.append(Data(text.utf8))
+        out.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+    }
+
+    /// Makes every answer wrong in one way from now on (see Tools/sumdbtest); "" heals.
+    func breakAnswers(_ mode: String) async throws {
+        var request = HTTPClientRequest(url: url + "/break?what=" + mode)
+        request.method = .POST
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
     }
 
     /// Makes the database serve a different log from now on.

@@ -15,11 +15,16 @@ final class WarrenServerProcess: @unchecked Sendable {
     let ownsDataDir: Bool
 
     /// Starts `warren serve --listen 127.0.0.1:0 …` and waits until it listens.
-    init(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:]) throws {
+    /// `defaultSumDB`: leave the checksum database settings alone (otherwise, unless the
+    /// arguments name one, `--sumdb off`).
+    init(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:], defaultSumDB: Bool = false) throws {
         ownsDataDir = dataDir == nil
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.path + "/warren-data-\(UUID().uuidString)"
         process.executableURL = URL(fileURLWithPath: WarrenBinary.path)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + arguments
+        // The fixture's modules are not in sum.golang.org (and it is not reachable from
+        // tests): verification is off unless a test names its own database.
+        let sumdb = arguments.contains("--sumdb") || defaultSumDB ? [] : ["--sumdb", "off"]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + sumdb + arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WARREN_") }
         env.merge(environment) { _, new in new }
         process.environment = env
