@@ -47,7 +47,6 @@ import Testing
         #expect(UpstreamChain.explainsMore(gone, than: nf))      // a later not-found replaces an earlier one
         #expect(UpstreamChain.explainsMore(failed, than: nf))    // a real error beats not-found
         #expect(!UpstreamChain.explainsMore(nf, than: failed))
-        #expect(UpstreamChain.explainsMore(.directUnavailable, than: failed))
         #expect(!UpstreamChain.explainsMore(.disabled, than: nf)) // off never hides an answer
         #expect(UpstreamChain.explainsMore(.disabled, than: nil))
     }

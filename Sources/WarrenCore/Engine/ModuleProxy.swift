@@ -354,8 +354,6 @@ public final class ModuleProxy: Sendable {
             return .gatewayTimeout("\(what): \(message)")
         case .disabled:
             return .forbidden("\(what): fetching modules is disabled (upstream list ends in off)")
-        case .directUnavailable:
-            return .notFound("\(what): not found upstream, and direct mode is not available yet")
         }
     }
 

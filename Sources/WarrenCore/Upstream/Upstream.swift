@@ -14,8 +14,6 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
     case timedOut(message: String)
     /// `off` in the chain.
     case disabled
-    /// `direct` in the chain, before direct mode exists.
-    case directUnavailable
 
     public var isNotFound: Bool {
         if case .notFound = self { return true }
@@ -37,7 +35,6 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .failed(let m): return m
         case .timedOut(let m): return m
         case .disabled: return "module lookup disabled by upstream list (off)"
-        case .directUnavailable: return "direct mode is not available"
         }
     }
 
@@ -49,7 +46,6 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .failed: return "failed"
         case .timedOut: return "timeout"
         case .disabled: return "off"
-        case .directUnavailable: return "direct"
         }
     }
 }
@@ -79,7 +75,7 @@ public struct UpstreamResponse: Sendable {
 }
 
 /// One source of module artifacts in GOPROXY layout: an HTTP(S) proxy, a `file://` tree,
-/// and later direct VCS access.
+/// or direct VCS access.
 public protocol Upstream: Sendable {
     /// The name shown in logs and metrics (credentials redacted).
     var name: String { get }

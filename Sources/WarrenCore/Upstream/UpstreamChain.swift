@@ -31,7 +31,7 @@ public struct UpstreamChain: Sendable {
                 upstream = HTTPProxyUpstream(baseURL: url, client: client.client, headerTimeout: configuration.headerTimeout,
                                              totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
             case .direct:
-                upstream = UnavailableUpstream(name: "direct", failure: .directUnavailable)
+                upstream = DirectUpstream(dataDirectory: configuration.dataDirectory)
             case .off:
                 upstream = UnavailableUpstream(name: "off", failure: .disabled)
             }
@@ -72,19 +72,17 @@ public struct UpstreamChain: Sendable {
     }
 
     /// Which failure to report when every upstream failed, after the go command's ranking:
-    /// a later "not found" replaces an earlier one, a real error replaces "not found",
-    /// and `direct`'s failure replaces everything. `off` only speaks when nothing else did.
+    /// a later "not found" replaces an earlier one, and a real error replaces "not found".
+    /// `off` only speaks when nothing else did.
     static func explainsMore(_ new: UpstreamFailure, than old: UpstreamFailure?) -> Bool {
         guard let old else { return true }
         switch new {
-        case .directUnavailable:
-            return true
         case .disabled:
             return false
         case .notFound:
             return old.isNotFound || old == .disabled
         default:
-            return old != .directUnavailable
+            return true
         }
     }
 
@@ -96,7 +94,7 @@ public struct UpstreamChain: Sendable {
     }
 }
 
-/// `direct` (until direct mode lands) and `off`: entries that always fail their own way.
+/// `off`: an entry that always refuses.
 struct UnavailableUpstream: Upstream {
     let name: String
     let failure: UpstreamFailure

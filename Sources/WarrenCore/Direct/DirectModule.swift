@@ -1,0 +1,288 @@
+import Foundation
+import GoModule
+
+/// One module served from its repository: versions from tags, `.info`, `.mod` and
+/// `.zip` at a tagged revision, by the go command's rules (go.dev/ref/mod#vcs).
+struct DirectModule: Sendable {
+    let location: CodeLocation
+    let mirror: GitMirror
+
+    struct Failure: Error, CustomStringConvertible {
+        /// The module or version does not exist (a 404 to the client).
+        var notFound: Bool
+        var description: String
+    }
+
+    /// A version and the commit its tag names.
+    struct Revision: Sendable {
+        var version: String
+        var commit: String
+    }
+
+    // MARK: - Versions
+
+    /// Tagged versions, as `list` shows them: canonical semver tags with this module's
+    /// prefix and a compatible major version; v2+ tags of a module without a `/vN`
+    /// suffix as `+incompatible`, unless go.mod files say they are not.
+    func versions() async throws(Failure) -> [Revision] {
+        let tags = try await git { () async throws(GitCommand.Failure) in try await mirror.tags() }
+        var compatible: [Revision] = [], incompatible: [Revision] = []
+        for tag in tags where tag.name.hasPrefix(location.tagPrefix) {
+            let v = String(tag.name.dropFirst(location.tagPrefix.count))
+            guard !v.isEmpty, SemVer.canonical(v) == v, !PseudoVersion.isPseudoVersion(v) else { continue }
+            if ModulePathMajor.matches(version: v, pathMajor: location.pathMajor) {
+                compatible.append(Revision(version: v, commit: tag.commit))
+            } else if location.codeDir.isEmpty, location.pathMajor.isEmpty, SemVer.compare(SemVer.major(v), "v1") > 0 {
+                incompatible.append(Revision(version: v, commit: tag.commit))
+            }
+        }
+        compatible.sort { SemVer.less($0.version, $1.version) }
+        incompatible.sort { SemVer.less($0.version, $1.version) }
+        return compatible + (try await admittedIncompatible(incompatible, after: compatible))
+    }
+
+    /// v2+ versions without go.mod are `+incompatible`, but none is listed when the latest
+    /// compatible version has a go.mod, nor any of a major whose latest version has one.
+    private func admittedIncompatible(_ candidates: [Revision], after compatible: [Revision]) async throws(Failure) -> [Revision] {
+        guard !candidates.isEmpty else { return [] }
+        if let last = compatible.last, try await hasGoMod(last.commit) { return [] }
+        var out: [Revision] = []
+        var byMajor: [String: [Revision]] = [:]
+        for c in candidates { byMajor[SemVer.major(c.version), default: []].append(c) }
+        for major in byMajor.keys.sorted(by: SemVer.less) {
+            guard let group = byMajor[major], let latest = group.last else { continue }
+            if try await hasGoMod(latest.commit) { continue }
+            out += group.map { Revision(version: $0.version + "+incompatible", commit: $0.commit) }
+        }
+        return out
+    }
+
+    private func hasGoMod(_ commit: String) async throws(Failure) -> Bool {
+        let path = location.codeDir.isEmpty ? "go.mod" : location.codeDir + "/go.mod"
+        return try await git { () async throws(GitCommand.Failure) in try await mirror.readFile(commit, path, limit: Int(ModuleZipRules.maxGoMod)) } != nil
+    }
+
+    /// The revision of a canonical version, or a not-found failure.
+    func revision(_ version: String) async throws(Failure) -> Revision {
+        guard let r = try await versions().first(where: { $0.version == version }) else {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(version): unknown revision \(location.tagPrefix)\(version.replacingOccurrences(of: "+incompatible", with: ""))")
+        }
+        return r
+    }
+
+    // MARK: - Queries and pseudo-versions
+
+    /// The version a query names (a branch, a tag, a commit prefix, `HEAD`), as the go
+    /// command converts revisions: the highest canonical tag on the commit, else a
+    /// pseudo-version based on the highest tag reachable from it. Also returns the ref
+    /// that named the commit, for `.info`'s Origin.
+    func resolve(query: String) async throws(Failure) -> (revision: Revision, ref: String?) {
+        guard let (commit, ref) = try await git({ () async throws(GitCommand.Failure) in try await mirror.resolve(query) }) else {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(query): invalid version: unknown revision \(query)")
+        }
+        return (try await version(of: commit), ref)
+    }
+
+    /// The version the go command gives `commit`.
+    func version(of commit: String) async throws(Failure) -> Revision {
+        let tags = try await git { () async throws(GitCommand.Failure) in try await mirror.tags() }
+        var highest = ""
+        for tag in tags where tag.commit == commit {
+            guard let (v, canonical) = tagVersion(tag.name), canonical, try await allowed(v, at: commit) else { continue }
+            if highest.isEmpty || SemVer.compare(highest, v) < 0 { highest = v }
+        }
+        if !highest.isEmpty { return try await checkCanonical(highest, commit: commit) }
+        var base = ""
+        for name in try await git({ () async throws(GitCommand.Failure) in try await mirror.tagsMerged(into: commit) }) {
+            guard let (v, _) = tagVersion(name), try await allowed(v, at: commit) else { continue }
+            if base.isEmpty || SemVer.compare(base, v) < 0 { base = v }
+        }
+        let seconds = try await git { () async throws(GitCommand.Failure) in try await mirror.commitTime(commit) }
+        let major = location.pathMajor.isEmpty ? "" : String(location.pathMajor.dropFirst())
+        let pseudo = PseudoVersion.make(major: major, older: base, time: Date(timeIntervalSince1970: TimeInterval(seconds)),
+                                        rev: String(commit.prefix(12)))
+        return try await checkCanonical(pseudo, commit: commit)
+    }
+
+    /// The revision of a pseudo-version, checked: its commit exists, and computing the
+    /// commit's pseudo-version again gives the same answer.
+    func pseudoRevision(_ version: String) async throws(Failure) -> Revision {
+        guard let rev = try? PseudoVersion.revision(version),
+              let (commit, _) = try await git({ () async throws(GitCommand.Failure) in try await mirror.resolve(rev) }) else {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(version): invalid version: unknown revision")
+        }
+        let computed = try await self.version(of: commit)
+        guard computed.version == version else {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(version): invalid pseudo-version: the commit's version is \(computed.version)")
+        }
+        return computed
+    }
+
+    /// A tag's version for this module: nil unless it has the module's prefix and a
+    /// semver version (`v1.2` is not one); `canonical` when the tag is exactly that.
+    private func tagVersion(_ tag: String) -> (String, Bool)? {
+        guard tag.hasPrefix(location.tagPrefix) else { return nil }
+        let trimmed = String(tag.dropFirst(location.tagPrefix.count))
+        guard !PseudoVersion.isPseudoVersion(trimmed) else { return nil }
+        let v = SemVer.canonical(trimmed)
+        guard !v.isEmpty, trimmed.hasPrefix(v) else { return nil }
+        return (v, v == trimmed)
+    }
+
+    private func allowed(_ v: String, at commit: String) async throws(Failure) -> Bool {
+        if ModulePathMajor.matches(version: v, pathMajor: location.pathMajor) { return true }
+        return try await canUseIncompatible(v, at: commit)
+    }
+
+    /// v2+ without a `/vN` path is allowed (as +incompatible) only at the repository root
+    /// of a tree that has no go.mod, neither at the root nor in `vN/`.
+    private func canUseIncompatible(_ v: String, at commit: String) async throws(Failure) -> Bool {
+        guard location.codeDir.isEmpty, location.pathMajor.isEmpty else { return false }
+        if try await read(commit, "go.mod", limit: Int(ModuleZipRules.maxGoMod)) != nil { return false }
+        return try await read(commit, SemVer.major(v) + "/go.mod", limit: Int(ModuleZipRules.maxGoMod)) == nil
+    }
+
+    private func checkCanonical(_ v: String, commit: String) async throws(Failure) -> Revision {
+        var version = v
+        if !ModulePathMajor.matches(version: v, pathMajor: location.pathMajor) {
+            guard try await canUseIncompatible(v, at: commit) else {
+                let why = location.pathMajor.isEmpty
+                    ? "module contains a go.mod file, so module path must match major version (\(GoQuote.string(location.modulePath + "/" + SemVer.major(v))))"
+                    : "module path includes a major version suffix, so major version must match"
+                throw Failure(notFound: true, description: "\(location.modulePath)@\(v): invalid version: \(why)")
+            }
+            version = v + "+incompatible"
+        }
+        let revision = Revision(version: version, commit: commit)
+        if !version.hasSuffix("+incompatible") { _ = try await moduleDirectory(revision) }
+        return revision
+    }
+
+    // MARK: - Artifacts
+
+    /// `.info`: the version, its commit time in UTC, and where it came from.
+    func info(_ revision: Revision, ref: String? = nil) async throws(Failure) -> [UInt8] {
+        let seconds = try await git { () async throws(GitCommand.Failure) in try await mirror.commitTime(revision.commit) }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let tag = location.tagPrefix + revision.version.replacingOccurrences(of: "+incompatible", with: "")
+        let isTagged = !PseudoVersion.isPseudoVersion(revision.version)
+        struct Origin: Encodable {
+            var VCS = "git"
+            var URL: String
+            var Subdir: String?
+            var Hash: String
+            var Ref: String?
+        }
+        struct Info: Encodable {
+            var Version: String
+            var Time: String
+            var Origin: Origin
+        }
+        let origin = Origin(URL: location.url, Subdir: location.codeDir.isEmpty ? nil : location.codeDir, Hash: revision.commit,
+                            Ref: ref ?? (isTagged ? "refs/tags/" + tag : nil))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(Info(Version: revision.version, Time: time, Origin: origin)))) ?? []
+    }
+
+    /// The directory holding the module at a revision: the code directory, or for a
+    /// `/vN` module its `vN/` subdirectory when that has a go.mod naming this module.
+    /// Returns the directory and its go.mod (nil when there is none).
+    func moduleDirectory(_ revision: Revision) async throws(Failure) -> (dir: String, goMod: [UInt8]?) {
+        let limit = Int(ModuleZipRules.maxGoMod)
+        let dir1 = location.codeDir
+        let gomod1 = try await read(revision.commit, join(dir1, "go.mod"), limit: limit)
+        if !location.pathMajor.isEmpty {
+            let dir2 = join(dir1, String(location.pathMajor.dropFirst()))
+            if let gomod2 = try await read(revision.commit, join(dir2, "go.mod"), limit: limit),
+               modulePath(gomod2) == location.modulePath {
+                return (dir2, gomod2)
+            }
+        }
+        if let gomod1 {
+            guard let declared = modulePath(gomod1) else {
+                throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): malformed go.mod")
+            }
+            if declared != location.modulePath {
+                throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): go.mod has non-\(location.modulePath) module path \(GoQuote.string(declared))")
+            }
+            return (dir1, gomod1)
+        }
+        if !location.pathMajor.isEmpty {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): missing \(join(dir1, "go.mod")) for a \(location.pathMajor) module")
+        }
+        return (dir1, nil)
+    }
+
+    /// `.mod`: the go.mod at the revision, or the synthesized one when there is none.
+    func goMod(_ revision: Revision) async throws(Failure) -> [UInt8] {
+        if revision.version.hasSuffix("+incompatible") {
+            // An +incompatible version ignores any go.mod (it would name another path).
+            return Array(GoModFile.synthesized(modulePath: location.modulePath).utf8)
+        }
+        return try await moduleDirectory(revision).goMod ?? Array(GoModFile.synthesized(modulePath: location.modulePath).utf8)
+    }
+
+    /// `.zip`: the module's files at the revision, by GoModule's zip rules, written to
+    /// `sink`. A subdirectory module without a LICENSE gets the repository root's.
+    func zip(_ revision: Revision, to sink: ByteSink) async throws(Failure) -> ModuleZipWriter.Result {
+        let dir = revision.version.hasSuffix("+incompatible") ? location.codeDir : try await moduleDirectory(revision).dir
+        let entries = try await git { () async throws(GitCommand.Failure) in try await mirror.treeEntries(revision.commit, under: dir, recursive: true) }
+        var files: [(relative: String, entry: GitMirror.TreeEntry)] = []
+        for e in entries {
+            let relative = dir.isEmpty ? e.path : String(e.path.dropFirst(dir.count + 1))
+            files.append((relative, e))
+        }
+        if !dir.isEmpty, !files.contains(where: { $0.relative == "LICENSE" }),
+           let root = try await git({ () async throws(GitCommand.Failure) in try await mirror.treeEntries(revision.commit, under: "LICENSE", recursive: false) })
+            .first(where: { $0.path == "LICENSE" && $0.type == "blob" }) {
+            files.append(("LICENSE", root))
+        }
+        // Regular files' bytes come in one cat-file pass; symlinks and submodules are
+        // offered as what they are, so the zip rules leave them out as the go command does.
+        let regular = files.filter { $0.entry.type == "blob" && $0.entry.mode != "120000" }
+        let total = regular.reduce(Int64(0)) { $0 + $1.entry.size }
+        guard total <= ModuleZipRules.maxZipFile else {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): module source tree too large (\(total) bytes; max \(ModuleZipRules.maxZipFile))")
+        }
+        let bodies = try await git { () async throws(GitCommand.Failure) in
+            try await mirror.blobs(regular.map(\.entry.object), limit: Int(total) + regular.count * 64 + 1024)
+        }
+        var byPath: [String: [UInt8]] = [:]
+        for (f, body) in Swift.zip(regular, bodies) { byPath[f.relative] = body }
+        let sourceFiles = files.map { f -> ModuleSourceFile in
+            if let body = byPath[f.relative] { return .memory(f.relative, body) }
+            let kind: FileKind = f.entry.mode == "120000" ? .symlink : .other
+            return ModuleSourceFile(path: f.relative, kind: kind, contents: .bytes([]))
+        }
+        do {
+            return try ModuleZipWriter.create(module: location.modulePath, version: revision.version, files: sourceFiles, to: sink)
+        } catch {
+            throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): \(error)")
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func read(_ commit: String, _ path: String, limit: Int) async throws(Failure) -> [UInt8]? {
+        try await git { () async throws(GitCommand.Failure) in try await mirror.readFile(commit, path, limit: limit) }
+    }
+
+    private func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
+
+    private func modulePath(_ goMod: [UInt8]) -> String? {
+        guard let text = String(validating: goMod, as: UTF8.self) else { return nil }
+        return (try? GoModParser.parse(text))?.modulePath
+    }
+
+    /// Runs a git step, turning its failure into a direct-mode failure.
+    private func git<T>(_ body: () async throws(GitCommand.Failure) -> T) async throws(Failure) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw Failure(notFound: false, description: "\(location.modulePath): \(error.summary)")
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import GoModule
+
+/// One bare mirror of a repository under the data directory, fetched incrementally:
+/// never a clone per request, one fetch at a time (concurrent requests wait for the
+/// fetch in progress), and objects read straight from it, never from a checkout.
+actor GitMirror {
+    let location: CodeLocation
+    let directory: String
+    let git: GitCommand
+    private var fetching: Task<Void, any Error>?
+    private var lastFetch: ContinuousClock.Instant?
+
+    struct Tag: Sendable, Equatable {
+        /// Without `refs/tags/`.
+        var name: String
+        /// The commit it points at, through annotated tags.
+        var commit: String
+    }
+
+    init(location: CodeLocation, directory: String, git: GitCommand) {
+        self.location = location
+        self.directory = directory
+        self.git = git
+    }
+
+    /// Makes sure the mirror is at most `maxAge` old, fetching if it is older; a fetch
+    /// already running is joined instead of started again.
+    func refresh(maxAge: Duration) async throws(GitCommand.Failure) {
+        if let last = lastFetch, ContinuousClock.now - last < maxAge { return }
+        let task: Task<Void, any Error>
+        if let running = fetching {
+            task = running
+        } else {
+            task = Task { try await self.fetch() }
+            fetching = task
+        }
+        do {
+            try await task.value
+        } catch let e as GitCommand.Failure {
+            throw e
+        } catch {
+            throw GitCommand.Failure(arguments: ["fetch"], status: -1, stderr: "\(error)")
+        }
+    }
+
+    private func fetch() async throws {
+        defer { fetching = nil }
+        if !FileManager.default.fileExists(atPath: directory + "/HEAD") {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            _ = try await git.run(["init", "--bare", "--quiet", directory])
+            _ = try await git.run(["remote", "add", "origin", location.url], in: directory)
+        }
+        _ = try await git.run(["fetch", "--quiet", "--force", "--prune", "--no-auto-gc", "origin",
+                               "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: directory, limit: 1 << 20)
+        // HEAD follows the remote's default branch: @latest of an untagged module is its
+        // head's pseudo-version.
+        let symref = try await git.run(["ls-remote", "--symref", "origin", "HEAD"], in: directory, limit: 1 << 20)
+        if let line = String(decoding: symref, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("ref: ") }),
+           let branch = line.dropFirst(5).split(separator: "\t").first, branch.hasPrefix("refs/heads/") {
+            _ = try await git.run(["symbolic-ref", "HEAD", String(branch)], in: directory)
+        }
+        lastFetch = ContinuousClock.now
+    }
+
+    /// A query (tag, branch, `HEAD`, or a commit hash or prefix) → its commit and the ref
+    /// that named it; nil when it names nothing.
+    func resolve(_ query: String) async throws(GitCommand.Failure) -> (commit: String, ref: String?)? {
+        if let tag = try await tags().first(where: { $0.name == query }) { return (tag.commit, "refs/tags/" + query) }
+        let heads = try await git.run(["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"], in: directory)
+        for line in String(decoding: heads, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, f[0] == "refs/heads/" + query { return (String(f[1]), String(f[0])) }
+        }
+        if query == "HEAD" {
+            guard let out = try? await git.run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], in: directory) else { return nil }
+            let ref = try? await git.run(["symbolic-ref", "--quiet", "HEAD"], in: directory)
+            return (String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+                    ref.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) })
+        }
+        // A commit hash or a prefix of one (never an option: queries are [0-9a-f] here).
+        guard query.count >= 4, query.count <= 40, query.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        guard let out = try? await git.run(["rev-parse", "--verify", "--quiet", query + "^{commit}"], in: directory) else { return nil }
+        return (String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), nil)
+    }
+
+    /// Tags whose commits are ancestors of `commit` (or it), for pseudo-version bases.
+    func tagsMerged(into commit: String) async throws(GitCommand.Failure) -> [String] {
+        let out = try await git.run(["for-each-ref", "--format=%(refname:strip=2)", "--merged", commit, "refs/tags"], in: directory)
+        return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Every tag, with the commit it names.
+    func tags() async throws(GitCommand.Failure) -> [Tag] {
+        let out = try await git.run(["for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname) %(objecttype)", "refs/tags"], in: directory)
+        return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard f.count == 4 else { return nil }
+            // Annotated tags name a tag object; %(*objectname) is what it points at.
+            let commit = f[3] == "tag" ? String(f[2]) : String(f[1])
+            return Tag(name: String(f[0]), commit: commit)
+        }
+    }
+
+    /// The commit time (seconds since 1970, UTC) of `commit`.
+    func commitTime(_ commit: String) async throws(GitCommand.Failure) -> Int64 {
+        let out = try await git.run(["show", "-s", "--format=%ct", commit + "^{commit}"], in: directory)
+        guard let t = Int64(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw GitCommand.Failure(arguments: ["show"], status: -1, stderr: "fatal: no commit time for \(commit)")
+        }
+        return t
+    }
+
+    /// A file's bytes at a commit, or nil when there is no such file.
+    func readFile(_ commit: String, _ path: String, limit: Int) async throws(GitCommand.Failure) -> [UInt8]? {
+        guard let entry = try await treeEntries(commit, under: path, recursive: false).first(where: { $0.path == path }),
+              entry.type == "blob" else { return nil }
+        guard entry.size <= limit else {
+            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(path) is larger than \(limit) bytes")
+        }
+        return try await git.run(["cat-file", "blob", entry.object], in: directory, limit: limit)
+    }
+
+    struct TreeEntry: Sendable {
+        var mode: String
+        var type: String
+        var object: String
+        var size: Int64
+        /// Relative to the repository root.
+        var path: String
+    }
+
+    /// The entries of the tree at `commit` under `path` (the whole tree for "").
+    func treeEntries(_ commit: String, under path: String, recursive: Bool) async throws(GitCommand.Failure) -> [TreeEntry] {
+        var args = ["ls-tree", "-z", "-l"]
+        if recursive { args.append("-r") }
+        args.append(commit)
+        if !path.isEmpty { args += ["--", path] }
+        let out = try await git.run(args, in: directory)
+        return out.split(separator: 0).compactMap { record in
+            // "<mode> <type> <object> <size>\t<path>"
+            guard let tab = record.firstIndex(of: 0x09) else { return nil }
+            let meta = String(decoding: record[..<tab], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+            guard meta.count == 4 else { return nil }
+            return TreeEntry(mode: String(meta[0]), type: String(meta[1]), object: String(meta[2]),
+                             size: Int64(meta[3]) ?? 0, path: String(decoding: record[record.index(after: tab)...], as: UTF8.self))
+        }
+    }
+
+    /// Reads many blobs in one `git cat-file --batch` pass, in order.
+    func blobs(_ objects: [String], limit: Int) async throws(GitCommand.Failure) -> [[UInt8]] {
+        guard !objects.isEmpty else { return [] }
+        let input = Array((objects.joined(separator: "\n") + "\n").utf8)
+        let out = try await git.run(["cat-file", "--batch"], in: directory, input: input, limit: limit)
+        var result: [[UInt8]] = []
+        var at = out.startIndex
+        for object in objects {
+            // "<object> blob <size>\n<bytes>\n"
+            guard let newline = out[at...].firstIndex(of: 0x0A) else { break }
+            let header = String(decoding: out[at..<newline], as: UTF8.self).split(separator: " ")
+            guard header.count == 3, header[0] == object, let size = Int(header[2]), newline + 1 + size < out.endIndex + 1 else {
+                throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: unexpected cat-file output for \(object)")
+            }
+            result.append(Array(out[(newline + 1)..<(newline + 1 + size)]))
+            at = newline + 1 + size + 1
+        }
+        guard result.count == objects.count else {
+            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: cat-file returned too few objects")
+        }
+        return result
+    }
+}
