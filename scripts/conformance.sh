@@ -32,3 +32,17 @@ echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/check.log")"
 "$KIT/client-demo.sh" --corpus "$OUT" "$URL" > "$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
 echo "(a module graph downloaded, built and run)"
 echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/demo.log")"
+
+# Direct mode: Warren fetches from the kit's git corpus (reached through git's insteadOf
+# rewrites), and the go command must see exactly what it sees with GOPROXY=direct.
+kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+GIT_CONFIG_GLOBAL="$OUT/git/gitconfig" GIT_CONFIG_NOSYSTEM=1 \
+  "$WARREN" serve --listen 127.0.0.1:0 --upstream direct --data-dir "$WORK/data-direct" --sumdb off \
+  --log-level warning > "$WORK/warren-direct.out" 2> "$WORK/warren-direct.err" &
+PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/warren-direct.out" 2>/dev/null && break; sleep 0.1; done
+URL="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren-direct.out")"
+GIT_CONFIG_GLOBAL="$OUT/git/gitconfig" GIT_CONFIG_NOSYSTEM=1 \
+  "$KIT/goclient-check.sh" "$URL" --corpus "$OUT" --set git > "$WORK/git.log" 2>&1 || { cat "$WORK/git.log"; exit 1; }
+echo "(direct mode: tags, latest and master of the git corpus through warren serve --upstream direct)"
+echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/git.log")"

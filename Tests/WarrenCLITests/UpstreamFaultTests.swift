@@ -87,11 +87,14 @@ import Testing
         let ups = try await upstreams(1)
         defer { ups.forEach { $0.stop() } }
         ups[0].setFault(infoPath, .status(404, "no"))
-        let direct = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + ",direct"] + Self.fastTimeouts)
+        // After the proxy's 404, direct fetches from the repository (the tests' git fixture).
+        let direct = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + ",direct"] + Self.fastTimeouts,
+                                             environment: GitFixture.shared.environment)
         defer { direct.stop() }
         let r = try await HTTP.get(direct.url + "/" + infoPath)
-        #expect(r.status == 404)
-        #expect(r.text.contains("direct mode is not available"))
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.text.contains("\"Version\":\"v0.2.0\"") && r.text.contains("\"VCS\":\"git\""), "\(r.text)")
+        #expect(ups[0].count(infoPath) == 1)
         let off = try WarrenServerProcess(arguments: ["--upstream", "off"] + Self.fastTimeouts)
         defer { off.stop() }
         #expect(try await HTTP.get(off.url + "/" + infoPath).status == 403)
