@@ -86,22 +86,23 @@ struct DirectModule: Sendable {
     /// The version the go command gives `commit`.
     func version(of commit: String) async throws(Failure) -> Revision {
         let tags = try await git { () async throws(GitCommand.Failure) in try await mirror.tags() }
+        let goMods = GoModPresence(module: self, commit: commit)
         var highest = ""
         for tag in tags where tag.commit == commit {
-            guard let (v, canonical) = tagVersion(tag.name), canonical, try await allowed(v, at: commit) else { continue }
+            guard let (v, canonical) = tagVersion(tag.name), canonical, try await allowed(v, goMods) else { continue }
             if highest.isEmpty || SemVer.compare(highest, v) < 0 { highest = v }
         }
-        if !highest.isEmpty { return try await checkCanonical(highest, commit: commit) }
+        if !highest.isEmpty { return try await checkCanonical(highest, goMods) }
         var base = ""
         for name in try await git({ () async throws(GitCommand.Failure) in try await mirror.tagsMerged(into: commit) }) {
-            guard let (v, _) = tagVersion(name), try await allowed(v, at: commit) else { continue }
+            guard let (v, _) = tagVersion(name), try await allowed(v, goMods) else { continue }
             if base.isEmpty || SemVer.compare(base, v) < 0 { base = v }
         }
         let seconds = try await git { () async throws(GitCommand.Failure) in try await mirror.commitTime(commit) }
         let major = location.pathMajor.isEmpty ? "" : String(location.pathMajor.dropFirst())
         let pseudo = PseudoVersion.make(major: major, older: base, time: Date(timeIntervalSince1970: TimeInterval(seconds)),
                                         rev: String(commit.prefix(12)))
-        return try await checkCanonical(pseudo, commit: commit)
+        return try await checkCanonical(pseudo, goMods)
     }
 
     /// The revision of a pseudo-version, checked: its commit exists, and computing the
@@ -129,23 +130,44 @@ struct DirectModule: Sendable {
         return (v, v == trimmed)
     }
 
-    private func allowed(_ v: String, at commit: String) async throws(Failure) -> Bool {
+    private func allowed(_ v: String, _ goMods: GoModPresence) async throws(Failure) -> Bool {
         if ModulePathMajor.matches(version: v, pathMajor: location.pathMajor) { return true }
-        return try await canUseIncompatible(v, at: commit)
+        return try await canUseIncompatible(v, goMods)
     }
 
     /// v2+ without a `/vN` path is allowed (as +incompatible) only at the repository root
     /// of a tree that has no go.mod, neither at the root nor in `vN/`.
-    private func canUseIncompatible(_ v: String, at commit: String) async throws(Failure) -> Bool {
+    private func canUseIncompatible(_ v: String, _ goMods: GoModPresence) async throws(Failure) -> Bool {
         guard location.codeDir.isEmpty, location.pathMajor.isEmpty else { return false }
-        if try await read(commit, "go.mod", limit: Int(ModuleZipRules.maxGoMod)) != nil { return false }
-        return try await read(commit, SemVer.major(v) + "/go.mod", limit: Int(ModuleZipRules.maxGoMod)) == nil
+        if try await goMods.has("go.mod") { return false }
+        return try await !goMods.has(SemVer.major(v) + "/go.mod")
     }
 
-    private func checkCanonical(_ v: String, commit: String) async throws(Failure) -> Revision {
+    /// Which go.mod files a commit has, each asked of git once: deciding on a commit's
+    /// version may ask about the same files for every tag reachable from it.
+    final class GoModPresence {
+        let module: DirectModule
+        let commit: String
+        private var known: [String: Bool] = [:]
+
+        init(module: DirectModule, commit: String) {
+            self.module = module
+            self.commit = commit
+        }
+
+        func has(_ path: String) async throws(Failure) -> Bool {
+            if let k = known[path] { return k }
+            let found = try await module.read(commit, path, limit: Int(ModuleZipRules.maxGoMod)) != nil
+            known[path] = found
+            return found
+        }
+    }
+
+    private func checkCanonical(_ v: String, _ goMods: GoModPresence) async throws(Failure) -> Revision {
+        let commit = goMods.commit
         var version = v
         if !ModulePathMajor.matches(version: v, pathMajor: location.pathMajor) {
-            guard try await canUseIncompatible(v, at: commit) else {
+            guard try await canUseIncompatible(v, goMods) else {
                 let why = location.pathMajor.isEmpty
                     ? "module contains a go.mod file, so module path must match major version (\(GoQuote.string(location.modulePath + "/" + SemVer.major(v))))"
                     : "module path includes a major version suffix, so major version must match"
@@ -266,7 +288,7 @@ struct DirectModule: Sendable {
 
     // MARK: - Helpers
 
-    private func read(_ commit: String, _ path: String, limit: Int) async throws(Failure) -> [UInt8]? {
+    fileprivate func read(_ commit: String, _ path: String, limit: Int) async throws(Failure) -> [UInt8]? {
         try await git { () async throws(GitCommand.Failure) in try await mirror.readFile(commit, path, limit: limit) }
     }
 
