@@ -209,33 +209,48 @@ struct DirectModule: Sendable {
         return (try? Array(encoder.encode(Info(Version: revision.version, Time: time, Origin: origin)))) ?? []
     }
 
-    /// The directory holding the module at a revision: the code directory, or for a
-    /// `/vN` module its `vN/` subdirectory when that has a go.mod naming this module.
+    /// The directory holding the module at a revision, chosen as the go command's
+    /// findDir chooses it: the code directory, or for a `/vN` module its `vN/`
+    /// subdirectory when that has a go.mod claiming `/vN`. go.mod files are read laxly
+    /// (only the `module` line counts) and only the major version has to agree.
     /// Returns the directory and its go.mod (nil when there is none).
     func moduleDirectory(_ revision: Revision) async throws(Failure) -> (dir: String, goMod: [UInt8]?) {
         let limit = Int(ModuleZipRules.maxGoMod)
-        let dir1 = location.codeDir
-        let gomod1 = try await read(revision.commit, join(dir1, "go.mod"), limit: limit)
-        if !location.pathMajor.isEmpty {
-            let dir2 = join(dir1, String(location.pathMajor.dropFirst()))
-            if let gomod2 = try await read(revision.commit, join(dir2, "go.mod"), limit: limit),
-               modulePath(gomod2) == location.modulePath {
-                return (dir2, gomod2)
+        let pathMajor = location.pathMajor
+        let dir1 = location.codeDir, file1 = join(dir1, "go.mod")
+        let gomod1 = try await read(revision.commit, file1, limit: limit)
+        let mpath1 = gomod1.map(GoModModuleLine.modulePath) ?? ""
+        let found1 = gomod1 != nil
+            && (GoModModuleLine.isMajor(mpath1, pathMajor: pathMajor) || (pathMajor.isEmpty && mpath1.hasPrefix("gopkg.in/")))
+        let failure = { (reason: String) in
+            Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): invalid version: \(reason) at revision \(revision.commit.prefix(12))")
+        }
+        var file2 = ""
+        if !pathMajor.isEmpty, location.root != location.modulePath, !pathMajor.hasPrefix(".") {
+            let dir2 = join(dir1, String(pathMajor.dropFirst()))
+            file2 = join(dir2, "go.mod")
+            let gomod2 = try await read(revision.commit, file2, limit: limit)
+            let mpath2 = gomod2.map(GoModModuleLine.modulePath) ?? ""
+            let found2 = gomod2 != nil && GoModModuleLine.isMajor(mpath2, pathMajor: pathMajor)
+            if found1 && found2 {
+                throw failure("\(file1) and \(file2) both have ...\(pathMajor) module paths")
+            }
+            if found2 { return (dir2, gomod2) }
+            if gomod2 != nil {
+                throw failure(mpath2.isEmpty ? "\(file2) is missing module path" : "\(file2) has non-...\(pathMajor) module path \(GoQuote.string(mpath2))")
             }
         }
-        if let gomod1 {
-            guard let declared = modulePath(gomod1) else {
-                throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): malformed go.mod")
-            }
-            if declared != location.modulePath {
-                throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): go.mod has non-\(location.modulePath) module path \(GoQuote.string(declared))")
-            }
-            return (dir1, gomod1)
+        if found1 { return (dir1, gomod1) }
+        if gomod1 != nil {
+            let also = file2.isEmpty ? "" : " (and ...\(pathMajor)/go.mod does not exist)"
+            if mpath1.isEmpty { throw failure("\(file1) is missing module path\(also)") }
+            if !pathMajor.isEmpty { throw failure("\(file1) has non-...\(pathMajor) module path \(GoQuote.string(mpath1))\(also)") }
+            if !ModulePathMajor.split(mpath1).ok { throw failure("\(file1) has malformed module path \(GoQuote.string(mpath1))\(also)") }
+            throw failure("\(file1) has post-\(SemVer.major(revision.version)) module path \(GoQuote.string(mpath1))\(also)")
         }
-        if !location.pathMajor.isEmpty {
-            throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): missing \(join(dir1, "go.mod")) for a \(location.pathMajor) module")
-        }
-        return (dir1, nil)
+        if dir1.isEmpty && (pathMajor.isEmpty || pathMajor.hasPrefix(".")) { return ("", nil) }
+        if !file2.isEmpty { throw failure("missing \(file1) and ...\(pathMajor)/go.mod") }
+        throw failure("missing \(file1)")
     }
 
     /// `.mod`: the go.mod at the revision, or the synthesized one when there is none.
@@ -249,7 +264,7 @@ struct DirectModule: Sendable {
 
     /// `.zip`: the module's files at the revision, by GoModule's zip rules, written to
     /// `sink`. A subdirectory module without a LICENSE gets the repository root's.
-    func zip(_ revision: Revision, to sink: ByteSink) async throws(Failure) -> ModuleZipWriter.Result {
+    func zip(_ revision: Revision, to sink: WritableFile) async throws(Failure) -> ModuleZipWriter.Result {
         let dir = revision.version.hasSuffix("+incompatible") ? location.codeDir : try await moduleDirectory(revision).dir
         let entries = try await git { () async throws(GitCommand.Failure) in try await mirror.treeEntries(revision.commit, under: dir, recursive: true) }
         var files: [(relative: String, entry: GitMirror.TreeEntry)] = []
@@ -262,28 +277,45 @@ struct DirectModule: Sendable {
             .first(where: { $0.path == "LICENSE" && $0.type == "blob" }) {
             files.append(("LICENSE", root))
         }
-        // Regular files' bytes come in one cat-file pass; symlinks and submodules are
-        // offered as what they are, so the zip rules leave them out as the go command does.
-        let regular = files.filter { $0.entry.type == "blob" && $0.entry.mode != "120000" }
-        let total = regular.reduce(Int64(0)) { $0 + $1.entry.size }
+        // Regular files are read from one cat-file process while they are compressed;
+        // symlinks and submodules are offered as what they are, so the zip rules leave
+        // them out as the go command does.
+        let total = files.reduce(Int64(0)) { $0 + ($1.entry.type == "blob" ? $1.entry.size : 0) }
         guard total <= ModuleZipRules.maxZipFile else {
             throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): module source tree too large (\(total) bytes; max \(ModuleZipRules.maxZipFile))")
         }
-        let bodies = try await git { () async throws(GitCommand.Failure) in
-            try await mirror.blobs(regular.map(\.entry.object), limit: Int(total) + regular.count * 64 + 1024)
+        let stream: GitBlobStream
+        do {
+            stream = try GitBlobStream(git: mirror.git, repository: mirror.directory)
+        } catch {
+            throw Failure(notFound: false, description: "\(location.modulePath): \(error.description)")
         }
-        var byPath: [String: [UInt8]] = [:]
-        for (f, body) in Swift.zip(regular, bodies) { byPath[f.relative] = body }
+        defer { stream.close() }
         let sourceFiles = files.map { f -> ModuleSourceFile in
-            if let body = byPath[f.relative] { return .memory(f.relative, body) }
+            if f.entry.type == "blob" && f.entry.mode != "120000" {
+                let object = f.entry.object, size = f.entry.size
+                return ModuleSourceFile(path: f.relative, kind: .regular(size: size),
+                                        contents: .reader { try stream.open(object, size: size) })
+            }
             let kind: FileKind = f.entry.mode == "120000" ? .symlink : .other
             return ModuleSourceFile(path: f.relative, kind: kind, contents: .bytes([]))
         }
+        let module = location.modulePath, version = revision.version
+        let result: Result<ModuleZipWriter.Result, Failure>
         do {
-            return try ModuleZipWriter.create(module: location.modulePath, version: revision.version, files: sourceFiles, to: sink)
+            result = try await mirror.git.threadPool.runIfActive {
+                do {
+                    return .success(try ModuleZipWriter.create(module: module, version: version, files: sourceFiles, to: sink))
+                } catch let error as GitBlobStream.Failure {
+                    return .failure(Failure(notFound: false, description: "\(module)@\(version): \(error.description)"))
+                } catch {
+                    return .failure(Failure(notFound: true, description: "\(module)@\(version): \(error)"))
+                }
+            }
         } catch {
-            throw Failure(notFound: true, description: "\(location.modulePath)@\(revision.version): \(error)")
+            throw Failure(notFound: false, description: "\(module)@\(version): \(error)")
         }
+        return try result.get()
     }
 
     // MARK: - Helpers
@@ -293,11 +325,6 @@ struct DirectModule: Sendable {
     }
 
     private func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
-
-    private func modulePath(_ goMod: [UInt8]) -> String? {
-        guard let text = String(validating: goMod, as: UTF8.self) else { return nil }
-        return (try? GoModParser.parse(text))?.modulePath
-    }
 
     /// Runs a git step, turning its failure into a direct-mode failure.
     private func git<T>(_ body: () async throws(GitCommand.Failure) -> T) async throws(Failure) -> T {

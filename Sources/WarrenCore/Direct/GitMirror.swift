@@ -146,27 +146,4 @@ actor GitMirror {
                              size: Int64(meta[3]) ?? 0, path: String(decoding: record[record.index(after: tab)...], as: UTF8.self))
         }
     }
-
-    /// Reads many blobs in one `git cat-file --batch` pass, in order.
-    func blobs(_ objects: [String], limit: Int) async throws(GitCommand.Failure) -> [[UInt8]] {
-        guard !objects.isEmpty else { return [] }
-        let input = Array((objects.joined(separator: "\n") + "\n").utf8)
-        let out = try await git.run(["cat-file", "--batch"], in: directory, input: input, limit: limit)
-        var result: [[UInt8]] = []
-        var at = out.startIndex
-        for object in objects {
-            // "<object> blob <size>\n<bytes>\n"
-            guard let newline = out[at...].firstIndex(of: 0x0A) else { break }
-            let header = String(decoding: out[at..<newline], as: UTF8.self).split(separator: " ")
-            guard header.count == 3, header[0] == object, let size = Int(header[2]), newline + 1 + size < out.endIndex + 1 else {
-                throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: unexpected cat-file output for \(object)")
-            }
-            result.append(Array(out[(newline + 1)..<(newline + 1 + size)]))
-            at = newline + 1 + size + 1
-        }
-        guard result.count == objects.count else {
-            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: cat-file returned too few objects")
-        }
-        return result
-    }
 }

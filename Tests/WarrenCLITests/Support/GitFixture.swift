@@ -62,6 +62,21 @@ final class GitFixture: @unchecked Sendable {
             Step(files: [("", src + "github.com/dgrijalva/jwt-go")], tags: ["v3.1.0"], date: "2017-01-01T00:00:00Z"),
             Step(files: [("VERSION_HISTORY.md", "=history\n")], tags: ["v3.2.0"], annotated: true, date: "2018-03-08T23:13:08Z"),
         ])
+        // go.mod files the go command reads laxly: a syntax error after the module line
+        // (fine), no module line (an error), another module's path (fine: only the major
+        // version has to agree).
+        try makeRepo("github.com/wtest/badmod", [
+            Step(files: [("go.mod", "=module github.com/wtest/badmod\n\nrequire (\n"), ("a.go", "=package badmod\n")],
+                 tags: ["v1.0.0"], date: "2023-01-01T00:00:00Z"),
+            Step(files: [("go.mod", "=modul github.com/wtest/badmod\n")], tags: ["v1.1.0"], date: "2023-02-01T00:00:00Z"),
+            Step(files: [("go.mod", "=module github.com/wtest/other // a fork\n")], tags: ["v1.2.0"], date: "2023-03-01T00:00:00Z"),
+        ])
+        // A file large enough to be streamed from git into the zip rather than batched.
+        let big = (0..<150_000).map { "line \($0) \(($0 &* 2_654_435_761) % 1_000_003)\n" }.joined()
+        try makeRepo("github.com/wtest/big", [
+            Step(files: [("go.mod", "=module github.com/wtest/big\n"), ("big.txt", "=" + big), ("b.go", "=package big\n")],
+                 tags: ["v1.0.0"], date: "2023-04-01T00:00:00Z"),
+        ])
         try addMissingRepo("github.com/wtest/absent")
     }
 
