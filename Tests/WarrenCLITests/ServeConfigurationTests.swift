@@ -36,6 +36,10 @@ import Testing
         ("--retries", "11", "invalid retries \"11\" (from --retries)"),
         ("--sumdb", "sum.golang.org+00000000+AAAA", "invalid sumdb \"sum.golang.org+00000000+AAAA\" (from --sumdb)"),
         ("--sumdb", "sum.golang.org ftp://", "invalid sumdb"),
+        ("--govcs", "public:git|off", "invalid govcs \"public:git|off\" (from --govcs): malformed entry"),
+        ("--govcs", "nocolon", "invalid govcs"),
+        ("--credentials", "git.corp.example.com:secret-token", "invalid credentials (value hidden) (from --credentials): want HOST=USER:PASSWORD or HOST=TOKEN"),
+        ("--private", "[bad", "invalid private \"[bad\" (from --private): malformed pattern"),
     ])
     func badFlagsFailAtStart(flag: String, value: String, message: String) throws {
         let r = try WarrenBinary.run(["serve", flag, value, "--data-dir", FileManager.default.temporaryDirectory.path + "/warren-never"])

@@ -20,12 +20,26 @@ public final class DirectUpstream: Upstream {
     let listFreshness: Duration
     private let mirrors = Mutex<[String: GitMirror]>([:])
 
-    public init(dataDirectory: String, listFreshness: Duration = .seconds(10), threadPool: NIOThreadPool = .singleton) {
+    let resolver: RepositoryResolver
+    /// Upstreams for `mod` go-import tags, by URL.
+    private let delegates = Mutex<[String: any Upstream]>([:])
+    private let makeDelegate: (@Sendable (String) -> any Upstream)?
+
+    /// `discovery` enables `?go-get=1` lookups (without it only the well-known hosts and
+    /// `.git` paths resolve); `makeDelegate` builds the upstream for a `mod` tag's proxy.
+    public init(dataDirectory: String, configuration: DirectConfiguration = DirectConfiguration(), discovery: DiscoveryHTTP? = nil,
+                makeDelegate: (@Sendable (String) -> any Upstream)? = nil,
+                listFreshness: Duration = .seconds(10), threadPool: NIOThreadPool = .singleton) {
         self.mirrorsDirectory = dataDirectory + "/vcs"
         self.scratchDirectory = dataDirectory + "/vcs-tmp"
-        self.git = GitCommand(threadPool: threadPool)
+        self.git = GitCommand(environment: GitCredentialHelper.environment(configuration.credentials, base: ProcessInfo.processInfo.environment),
+                              threadPool: threadPool)
         self.threadPool = threadPool
         self.listFreshness = listFreshness
+        self.resolver = RepositoryResolver(
+            discovery: discovery.map { ImportDiscovery(http: $0, insecure: configuration.insecurePatterns, credentials: configuration.credentials) },
+            vcsRules: configuration.vcsRules, privatePatterns: configuration.privatePatterns, insecurePatterns: configuration.insecurePatterns)
+        self.makeDelegate = makeDelegate
         try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
     }
 
@@ -36,7 +50,21 @@ public final class DirectUpstream: Upstream {
         } catch {
             throw .notFound(status: 404, message: error.message)
         }
-        let module = try locate(request.module)
+        let module: DirectModule
+        switch try await route(request.module) {
+        case .git(let location):
+            module = mirror(for: location)
+        case .proxy(let url):
+            // A `mod` go-import tag: that proxy serves the module, in the same layout.
+            let delegate = delegates.withLock { map -> any Upstream in
+                if let d = map[url] { return d }
+                let d = makeDelegate?(url)
+                    ?? UnavailableUpstream(name: url, failure: .notFound(status: 404, message: "\(request.module): go-import names a proxy (\(url)) and none can be reached"))
+                map[url] = d
+                return d
+            }
+            return try await delegate.fetch(path)
+        }
         switch request {
         case .list:
             try await refresh(module, maxAge: listFreshness)
@@ -99,18 +127,23 @@ public final class DirectUpstream: Upstream {
             .fetch(String(path.dropFirst(scratchDirectory.count + 1)))
     }
 
-    private func locate(_ modulePath: String) throws(UpstreamFailure) -> DirectModule {
-        let location: CodeLocation
+    private func route(_ modulePath: String) async throws(UpstreamFailure) -> RepositoryRoute {
         do {
-            location = try RepositoryResolver.locate(modulePath)
+            return try await resolver.route(modulePath)
         } catch {
-            throw .notFound(status: 404, message: error.description)
+            if error.forbidden { throw .refused(status: 403, message: error.description) }
+            throw error.notFound ? .notFound(status: 404, message: error.description) : .failed(message: error.description)
         }
+    }
+
+    /// The module in its repository's mirror (one mirror per repository URL).
+    private func mirror(for location: CodeLocation) -> DirectModule {
         let mirror = mirrors.withLock { map -> GitMirror in
-            if let m = map[location.root] { return m }
+            let key = location.url
+            if let m = map[key] { return m }
             let escaped = (try? PathEscaping.escapePath(location.root)) ?? location.root.replacingOccurrences(of: "/", with: "_")
             let m = GitMirror(location: location, directory: mirrorsDirectory + "/" + escaped + ".git", git: git)
-            map[location.root] = m
+            map[key] = m
             return m
         }
         return DirectModule(location: location, mirror: mirror)

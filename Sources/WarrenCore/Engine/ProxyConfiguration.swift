@@ -19,6 +19,8 @@ public struct ProxyConfiguration: Sendable {
     public var retries: Int
     /// Bytes of `.info`/`.mod` kept in memory for fast answers.
     public var memoryCacheBytes: Int
+    /// Direct mode: private modules, insecure hosts, GOVCS rules, credentials.
+    public var direct = DirectConfiguration()
 
     public init(upstreams: ProxyList, dataDirectory: String, listTTL: Double = 60, connectTimeout: Double = 5,
                 headerTimeout: Double = 30, totalTimeout: Double = 600, retries: Int = 2, memoryCacheBytes: Int = 64 << 20) {

@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import GoModule
 import Logging
@@ -13,31 +14,68 @@ public struct UpstreamChain: Sendable {
     }
 
     public let entries: [Entry]
+    /// Modules matching these patterns skip `entries` and go to `privateUpstream` only
+    /// (GOPRIVATE: never to a public proxy).
+    let privatePatterns: ModulePathPatterns
+    let privateUpstream: (any Upstream)?
     let logger: Logger
 
-    public init(entries: [Entry], logger: Logger) {
+    public init(entries: [Entry], privatePatterns: ModulePathPatterns = ModulePathPatterns(""), privateUpstream: (any Upstream)? = nil,
+                logger: Logger) {
         self.entries = entries
+        self.privatePatterns = privatePatterns
+        self.privateUpstream = privateUpstream
         self.logger = logger
     }
 
     /// Builds the chain for a parsed GOPROXY list.
     public static func make(_ list: ProxyList, client: HTTPClientFactory, configuration: ProxyConfiguration, logger: Logger) -> UpstreamChain {
+        let httpUpstream = { @Sendable (url: String) -> any Upstream in
+            HTTPProxyUpstream(baseURL: url, client: client.client, headerTimeout: configuration.headerTimeout,
+                              totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
+        }
+        // One direct upstream (one set of mirrors) serves both `direct` and private modules.
+        let privatePatterns = configuration.direct.privatePatterns
+        let usesDirect = !privatePatterns.isEmpty || list.entries.contains { if case .direct = $0.source { return true } else { return false } }
+        let direct: (any Upstream)? = usesDirect
+            ? DirectUpstream(dataDirectory: configuration.dataDirectory, configuration: configuration.direct,
+                             discovery: client.discovery, makeDelegate: httpUpstream)
+            : nil
         let entries = list.entries.map { entry -> Entry in
             let upstream: any Upstream
             switch entry.source {
             case .url(let url) where url.hasPrefix("file:"):
                 upstream = FileTreeUpstream(url: url)
             case .url(let url):
-                upstream = HTTPProxyUpstream(baseURL: url, client: client.client, headerTimeout: configuration.headerTimeout,
-                                             totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
+                upstream = httpUpstream(url)
             case .direct:
-                upstream = DirectUpstream(dataDirectory: configuration.dataDirectory)
+                upstream = direct ?? UnavailableUpstream(name: "direct", failure: .disabled)
             case .off:
                 upstream = UnavailableUpstream(name: "off", failure: .disabled)
             }
             return Entry(upstream: upstream, fallBackOnError: entry.fallBackOnError)
         }
-        return UpstreamChain(entries: entries, logger: logger)
+        return UpstreamChain(entries: entries, privatePatterns: privatePatterns,
+                             privateUpstream: privatePatterns.isEmpty ? nil : direct, logger: logger)
+    }
+
+    /// The entries a request goes through: only the direct upstream for a private module.
+    func entries(for path: String) -> [Entry] {
+        guard let privateUpstream, let module = Self.modulePath(of: path), privatePatterns.matches(module) else { return entries }
+        return [Entry(upstream: privateUpstream, fallBackOnError: false)]
+    }
+
+    /// The module path of a GOPROXY request path (`<escaped>/@v/...` or `<escaped>/@latest`).
+    static func modulePath(of path: String) -> String? {
+        let escaped: Substring
+        if let r = path.range(of: "/@v/") {
+            escaped = path[..<r.lowerBound]
+        } else if path.hasSuffix("/@latest") {
+            escaped = path.dropLast("/@latest".count)
+        } else {
+            return nil
+        }
+        return try? PathEscaping.unescapePath(String(escaped))
     }
 
     /// Runs `operation` against each upstream in turn until one succeeds, following the
@@ -46,7 +84,7 @@ public struct UpstreamChain: Sendable {
     public func first<T: Sendable>(_ path: String, endpoint: String,
                                    _ operation: (any Upstream, UpstreamResponse) async throws -> T) async throws(UpstreamFailure) -> (T, String) {
         var best: UpstreamFailure?
-        for entry in entries {
+        for entry in entries(for: path) {
             let upstream = entry.upstream
             let start = ContinuousClock.now
             do throws(UpstreamFailure) {
@@ -104,12 +142,16 @@ struct UnavailableUpstream: Upstream {
 /// Owns the HTTP client shared by all HTTP upstreams, so it can be shut down once.
 public final class HTTPClientFactory: Sendable {
     public let client: HTTPClient
+    /// For direct mode's `?go-get=1` lookups (proxy-aware, redirects followed by hand).
+    public let discovery: DiscoveryHTTP
 
     public init(configuration: ProxyConfiguration) {
         client = HTTPProxyUpstream.makeClient(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout)
+        discovery = DiscoveryHTTP(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout)
     }
 
     public func shutdown() async {
         try? await client.shutdown()
+        await discovery.shutdown()
     }
 }

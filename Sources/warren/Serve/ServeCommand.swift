@@ -63,12 +63,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Module path patterns, as in GONOSUMDB, never looked up in a checksum database nor verified (a warning is logged at start). golang.org/toolchain is always verified. (default: none)", valueName: "patterns"))
     var nosumdb: String?
 
+    @Option(name: .customLong("private"), help: ArgumentHelp("Module path patterns, as in GOPRIVATE, always fetched direct from version control: never from an upstream proxy, never looked up in a checksum database. (default: none)", valueName: "patterns"))
+    var privatePatterns: String?
+
+    @Option(help: ArgumentHelp("Module path patterns, as in GOINSECURE, whose ?go-get=1 discovery and git repositories may use plain HTTP. (default: none)", valueName: "patterns"))
+    var insecure: String?
+
+    @Option(help: ArgumentHelp("Which version control systems direct mode may use, in GOVCS syntax (Warren speaks git). (default: public:git|hg,private:all)", valueName: "rules"))
+    var govcs: String?
+
+    @Option(help: ArgumentHelp("Credentials for private hosts, HOST=USER:PASSWORD or HOST=TOKEN, comma-separated. Prefer WARREN_CREDENTIALS or the config file: flags show in process lists. (default: none)", valueName: "list"))
+    var credentials: String?
+
+    @Option(help: ArgumentHelp("A .netrc file with more credentials. (default: $NETRC or ~/.netrc)", valueName: "file"))
+    var netrc: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
             ("path-prefix", pathPrefix), ("connect-timeout", connectTimeout), ("header-timeout", headerTimeout),
             ("total-timeout", totalTimeout), ("retries", retries), ("memory-cache", memoryCache),
             ("log-level", logLevel), ("log-format", logFormat), ("nosumdb", nosumdb),
+            ("private", privatePatterns), ("insecure", insecure), ("govcs", govcs), ("credentials", credentials), ("netrc", netrc),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
         ]
         var out: [String: String] = [:]
@@ -102,15 +118,15 @@ enum WarrenServe {
         if !settings.sumdbs.isEmpty {
             try? FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         }
-        let databases = ChecksumDatabases(settings: settings.sumdbs, unverified: settings.nosumdb, client: client.client,
+        let databases = ChecksumDatabases(settings: settings.sumdbs, unverified: settings.unverified, client: client.client,
                                           storage: storage, stateDirectory: stateDirectory,
                                           timeout: .milliseconds(Int64(settings.headerTimeout * 1000)), logger: logger)
         if let verifier = databases.verifier {
             logger.notice("verifying modules against a checksum database", metadata: [
                 "database": "\(verifier.name)", "proxied": "\(settings.sumdbs.map(\.description).joined(separator: ", "))",
             ])
-            if !settings.nosumdb.isEmpty {
-                logger.warning("modules matching these patterns are cached without checksum verification", metadata: ["nosumdb": "\(settings.nosumdb)"])
+            if !settings.unverified.isEmpty {
+                logger.warning("modules matching these patterns are cached without checksum verification", metadata: ["nosumdb": "\(settings.unverified)"])
             }
         } else {
             logger.warning("checksum verification is off (--sumdb off): modules are cached without being checked against a checksum database")
@@ -120,11 +136,18 @@ enum WarrenServe {
 
     static func run(settings: ServeSettings, logger: Logger) async throws {
         let upstreams = try ProxyList(settings.upstream)
-        let configuration = ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             upstreams: upstreams, dataDirectory: settings.dataDirectory, listTTL: settings.listTTL,
             connectTimeout: settings.connectTimeout, headerTimeout: settings.headerTimeout,
             totalTimeout: settings.totalTimeout, retries: settings.retries, memoryCacheBytes: settings.memoryCacheBytes
         )
+        configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
+        if !settings.privatePatterns.isEmpty {
+            logger.notice("private modules go direct to version control only", metadata: [
+                "private": "\(settings.privatePatterns)",
+                "credentials": "\(configuration.direct.credentials.map(\.host).joined(separator: ","))",
+            ])
+        }
         let storage: LocalDiskStorage
         do {
             storage = try LocalDiskStorage(root: settings.dataDirectory + "/modules")

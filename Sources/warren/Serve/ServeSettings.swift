@@ -1,5 +1,6 @@
 import Foundation
 import GoModule
+import WarrenCore
 import Yams
 
 /// `warren serve` settings, resolved from flags > `WARREN_*` environment > YAML config
@@ -24,6 +25,17 @@ struct ServeSettings: Equatable {
     var sumdbs: [SumDBSetting] = (try? SumDBSetting("sum.golang.org")).map { [$0] } ?? []
     /// Modules never looked up in (or verified against) a checksum database.
     var nosumdb = ModulePathPatterns("")
+    /// Modules always fetched direct from version control, never from an upstream proxy
+    /// nor a checksum database (GOPRIVATE).
+    var privatePatterns = ModulePathPatterns("")
+    /// Modules whose discovery may use plain HTTP (GOINSECURE).
+    var insecure = ModulePathPatterns("")
+    /// Which version control systems direct mode may use (GOVCS).
+    var govcs = VCSRules.fallback
+    /// Per-host credentials for git and discovery (HOST=USER:PASSWORD or HOST=TOKEN).
+    var credentials: [HostCredential] = []
+    /// The .netrc file read for more credentials; nil: $NETRC or ~/.netrc.
+    var netrc: String?
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -33,6 +45,7 @@ struct ServeSettings: Equatable {
     static let keys = [
         "listen", "upstream", "data-dir", "list-ttl", "path-prefix", "connect-timeout", "header-timeout",
         "total-timeout", "retries", "memory-cache", "log-level", "log-format", "sumdb", "nosumdb",
+        "private", "insecure", "govcs", "credentials", "netrc",
     ]
 
     static func environmentName(_ key: String) -> String {
@@ -62,7 +75,9 @@ struct ServeSettings: Equatable {
             do {
                 try settings.apply(key, value)
             } catch {
-                throw Problem(description: "invalid \(key) \(GoQuote.string(value)) (from \(source)): \(error)")
+                // Credentials are never echoed, not even malformed ones.
+                let shown = key == "credentials" ? "(value hidden)" : GoQuote.string(value)
+                throw Problem(description: "invalid \(key) \(shown) (from \(source)): \(error)")
             }
         }
         return settings
@@ -103,9 +118,42 @@ struct ServeSettings: Equatable {
             sumdbs = try Self.parseSumDBs(value)
         case "nosumdb":
             nosumdb = ModulePathPatterns(value)
+        case "private":
+            privatePatterns = try Self.parsePatterns(value)
+        case "insecure":
+            insecure = try Self.parsePatterns(value)
+        case "govcs":
+            govcs = try VCSRules(value)
+        case "credentials":
+            credentials = try value.split(separator: ",").map { try HostCredential.parse(String($0)) }
+        case "netrc":
+            netrc = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         default:
             throw Problem(description: "unknown setting")
         }
+    }
+
+    /// A GOPRIVATE-style list whose globs are well formed.
+    static func parsePatterns(_ value: String) throws -> ModulePathPatterns {
+        let patterns = ModulePathPatterns(value)
+        for p in patterns.patterns where (try? GlobPattern.match(p, "")) == nil {
+            throw Problem(description: "malformed pattern \(GoQuote.string(p))")
+        }
+        return patterns
+    }
+
+    /// Direct mode's settings, with .netrc credentials after the configured ones and the
+    /// environment the go command would use ($NETRC or ~/.netrc).
+    func directConfiguration(environment: [String: String]) -> DirectConfiguration {
+        let netrcPath = netrc ?? NetrcFile.defaultPath(environment: environment)
+        let fromNetrc = netrcPath.map(NetrcFile.read) ?? []
+        return DirectConfiguration(privatePatterns: privatePatterns, insecurePatterns: insecure, vcsRules: govcs,
+                                   credentials: credentials + fromNetrc)
+    }
+
+    /// Modules never sent to a checksum database: --nosumdb and --private together.
+    var unverified: ModulePathPatterns {
+        ModulePathPatterns((nosumdb.patterns + privatePatterns.patterns).joined(separator: ","))
     }
 
     /// One or more GOSUMDB values separated by commas (`--sumdb` may also be repeated),

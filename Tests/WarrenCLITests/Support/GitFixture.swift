@@ -77,6 +77,20 @@ final class GitFixture: @unchecked Sendable {
             Step(files: [("go.mod", "=module github.com/wtest/big\n"), ("big.txt", "=" + big), ("b.go", "=package big\n")],
                  tags: ["v1.0.0"], date: "2023-04-01T00:00:00Z"),
         ])
+        // Repositories behind the vanity domain vanity.test (see VanityServer).
+        try makeRepo("git.vanity.test/lib", [
+            Step(files: [("go.mod", "=module vanity.test/lib\n\ngo 1.18\n"), ("lib.go", kr + "/wrap.go")], tags: ["v1.0.0"], date: "2023-05-01T00:00:00Z"),
+            Step(files: [("more.go", "=package text\n")], tags: ["v1.1.0"], date: "2023-06-01T00:00:00Z"),
+            Step(files: [("head.go", "=package text\n\nconst Head = true\n")], date: "2023-07-01T00:00:00Z"),
+        ])
+        try makeRepo("git.vanity.test/tools", [
+            Step(files: [("LICENSE", "=Tools licence.\n"), ("sub/go.mod", "=module vanity.test/tools/sub\n"), ("sub/s.go", "=package sub\n")],
+                 tags: ["sub/v1.0.0"], date: "2023-08-01T00:00:00Z"),
+        ])
+        // A private repository, published over authenticated HTTP by the tests.
+        try makeRepo("git.corp.test/secret", [
+            Step(files: [("go.mod", "=module github.com/corp/secret\n"), ("s.go", "=package secret\n")], tags: ["v1.0.0"], date: "2023-09-01T00:00:00Z"),
+        ])
         try addMissingRepo("github.com/wtest/absent")
     }
 
