@@ -86,6 +86,9 @@ public final class DirectUpstream: Upstream {
             let revision = try await revision(module, version)
             switch kind {
             case .info:
+                // As the go command's Stat does: a version whose go.mod cannot serve this
+                // module path is not a version of it.
+                _ = try await call { () async throws(DirectModule.Failure) in try await module.goMod(revision) }
                 return Self.bytes(try await call { () async throws(DirectModule.Failure) in try await module.info(revision) })
             case .mod:
                 return Self.bytes(try await call { () async throws(DirectModule.Failure) in try await module.goMod(revision) })
@@ -109,6 +112,7 @@ public final class DirectUpstream: Upstream {
     /// `.info` for a query: the version it resolves to, and the ref that named it.
     private func query(_ module: DirectModule, _ query: String) async throws(UpstreamFailure) -> UpstreamResponse {
         let (revision, ref) = try await call { () async throws(DirectModule.Failure) in try await module.resolve(query: query) }
+        _ = try await call { () async throws(DirectModule.Failure) in try await module.goMod(revision) }
         return Self.bytes(try await call { () async throws(DirectModule.Failure) in try await module.info(revision, ref: ref) })
     }
 
