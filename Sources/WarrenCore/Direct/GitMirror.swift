@@ -10,6 +10,8 @@ actor GitMirror {
     let git: GitCommand
     private var fetching: Task<Void, any Error>?
     private var lastFetch: ContinuousClock.Instant?
+    /// Tags change only when the mirror is fetched: read once per fetch.
+    private var cachedTags: [Tag]?
 
     struct Tag: Sendable, Equatable {
         /// Without `refs/tags/`.
@@ -60,6 +62,7 @@ actor GitMirror {
            let branch = line.dropFirst(5).split(separator: "\t").first, branch.hasPrefix("refs/heads/") {
             _ = try await git.run(["symbolic-ref", "HEAD", String(branch)], in: directory)
         }
+        cachedTags = nil
         lastFetch = ContinuousClock.now
     }
 
@@ -92,14 +95,17 @@ actor GitMirror {
 
     /// Every tag, with the commit it names.
     func tags() async throws(GitCommand.Failure) -> [Tag] {
+        if let cachedTags { return cachedTags }
         let out = try await git.run(["for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname) %(objecttype)", "refs/tags"], in: directory)
-        return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { line in
+        let tags = String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { line -> Tag? in
             let f = line.split(separator: " ", omittingEmptySubsequences: false)
             guard f.count == 4 else { return nil }
             // Annotated tags name a tag object; %(*objectname) is what it points at.
             let commit = f[3] == "tag" ? String(f[2]) : String(f[1])
             return Tag(name: String(f[0]), commit: commit)
         }
+        cachedTags = tags
+        return tags
     }
 
     /// The commit time (seconds since 1970, UTC) of `commit`.
