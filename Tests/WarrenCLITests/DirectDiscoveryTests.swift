@@ -59,8 +59,8 @@ import Testing
         var description: String { ok ? "\(version) \(sum) \(goModSum)" : "error" }
     }
 
-    func download(_ client: GoClient, _ target: String) throws -> (Outcome, String) {
-        let r = try client.run(["mod", "download", "-json", target])
+    func download(_ client: GoClient, _ target: String) async throws -> (Outcome, String) {
+        let r = try await client.run(["mod", "download", "-json", target])
         guard r.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
               json["Error"] == nil else { return (Outcome(ok: false), r.stdout + r.stderr) }
         return (Outcome(ok: true, version: json["Version"] as? String ?? "", sum: json["Sum"] as? String ?? "",
@@ -91,26 +91,26 @@ import Testing
             "vanity.test/moved@v1.1.0", "vanity.test/proxied@v1.0.0", "vanity.test/proxied@latest",
         ]
         for target in cases {
-            let (expected, why) = try download(direct, target)
+            let (expected, why) = try await download(direct, target)
             #expect(expected.ok, "go itself failed \(target): \(why)")
-            let (got, whyNot) = try download(proxied, target)
+            let (got, whyNot) = try await download(proxied, target)
             #expect(got == expected, "\(target): warren \(got) \(whyNot), go \(expected)")
         }
         for module in ["vanity.test/lib", "vanity.test/tools/sub", "vanity.test/proxied"] {
-            let mine = try proxied.run(["list", "-m", "-versions", module]).stdout
-            let theirs = try direct.run(["list", "-m", "-versions", module]).stdout
+            let mine = try await proxied.run(["list", "-m", "-versions", module]).stdout
+            let theirs = try await direct.run(["list", "-m", "-versions", module]).stdout
             #expect(mine == theirs && !mine.isEmpty, "\(module): warren \(mine), go \(theirs)")
         }
         // The pseudo-version of the untagged head is the go command's too.
-        let (head, _) = try download(proxied, "vanity.test/lib@master")
+        let (head, _) = try await download(proxied, "vanity.test/lib@master")
         #expect(head.version.hasPrefix("v1.1.1-0.20230701000000-"), "\(head)")
         // The `mod` tag was followed to its proxy.
         #expect(modProxy.count("vanity.test/proxied/@v/v1.0.0.zip") >= 1)
 
         // Refusals: both fail, and Warren says why in one line.
         for target in ["vanity.test/hg@latest", "vanity.test/claim/x@latest", "vanity.test/nothing@latest"] {
-            #expect(try download(direct, target).0.ok == false, "go itself resolved \(target)")
-            #expect(try download(proxied, target).0.ok == false, "warren resolved \(target)")
+            #expect(try await download(direct, target).0.ok == false, "go itself resolved \(target)")
+            #expect(try await download(proxied, target).0.ok == false, "warren resolved \(target)")
         }
         let hg = try await HTTP.get(warren.url + "/vanity.test/hg/@v/list")
         #expect(hg.status == 404 && hg.text.contains("git only"), "\(hg.status) \(hg.text)")

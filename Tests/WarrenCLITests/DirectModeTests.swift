@@ -29,16 +29,16 @@ import Testing
     }
 
     /// `go mod download -json MOD@QUERY` in a fresh module cache.
-    func download(_ client: GoClient, _ module: String, _ query: String) throws -> Outcome {
-        let r = try client.run(["mod", "download", "-json", module + "@" + query])
+    func download(_ client: GoClient, _ module: String, _ query: String) async throws -> Outcome {
+        let r = try await client.run(["mod", "download", "-json", module + "@" + query])
         guard r.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
               json["Error"] == nil else { return Outcome(ok: false) }
         return Outcome(ok: true, version: json["Version"] as? String ?? "", sum: json["Sum"] as? String ?? "",
                        goModSum: json["GoModSum"] as? String ?? "")
     }
 
-    func versions(_ client: GoClient, _ module: String) throws -> String {
-        let r = try client.run(["list", "-m", "-versions", module])
+    func versions(_ client: GoClient, _ module: String) async throws -> String {
+        let r = try await client.run(["list", "-m", "-versions", module])
         return r.status == 0 ? r.stdout : "error"
     }
 
@@ -50,24 +50,24 @@ import Testing
         var compared = 0
         for (module, queries) in Self.cases {
             for q in queries {
-                let expected = try download(direct, module, q)
+                let expected = try await download(direct, module, q)
                 // Every query resolves, except the one that must fail (checked below).
                 #expect(expected.ok != Self.mustFail.contains(module + "@" + q), "go itself: \(module)@\(q) \(expected)")
-                let got = try download(proxied, module, q)
+                let got = try await download(proxied, module, q)
                 #expect(got == expected, "\(module)@\(q): warren \(got), go \(expected)")
                 compared += 1
             }
-            #expect(try versions(proxied, module) == (try versions(direct, module)), "\(module) versions")
+            #expect(try await versions(proxied, module) == (try await versions(direct, module)), "\(module) versions")
         }
         #expect(compared == 22)
         // The untagged head of kr/text is a pseudo-version after v0.2.0, and a commit
         // prefix resolves to the same one.
-        let head = try download(proxied, "github.com/kr/text", "master")
+        let head = try await download(proxied, "github.com/kr/text", "master")
         #expect(head.version.hasPrefix("v0.2.1-0.20210304123045-"), "\(head)")
         let prefix = String(head.version.suffix(12).prefix(8))
-        #expect(try download(proxied, "github.com/kr/text", prefix) == head)
+        #expect(try await download(proxied, "github.com/kr/text", prefix) == head)
         // A major-version mismatch must fail through Warren as it does directly.
-        #expect(try download(proxied, "github.com/wtest/major", "v2.0.0").ok == false)
+        #expect(try await download(proxied, "github.com/wtest/major", "v2.0.0").ok == false)
     }
 
     @Test func subdirectoryModulesGetTheRootLicense() async throws {

@@ -81,8 +81,8 @@ import Testing
         // The go command, with the same .netrc for git, gets the same module.
         try FileManager.default.copyItem(atPath: netrc, toPath: home + "/.netrc")
         let direct = GoClient(proxy: "direct", environment: env.merging(["GOPRIVATE": "github.com/corp", "HOME": home]) { $1 })
-        let theirs = try direct.run(["mod", "download", "-json", "github.com/corp/secret@v1.0.0"])
-        let mine = try GoClient(proxy: byEnv.url).run(["mod", "download", "-json", "github.com/corp/secret@v1.0.0"])
+        let theirs = try await direct.run(["mod", "download", "-json", "github.com/corp/secret@v1.0.0"])
+        let mine = try await GoClient(proxy: byEnv.url).run(["mod", "download", "-json", "github.com/corp/secret@v1.0.0"])
         #expect(theirs.status == 0 && mine.status == 0, "\(theirs.stderr) \(mine.stderr)")
         #expect(Self.sum(theirs.stdout) == Self.sum(mine.stdout) && Self.sum(mine.stdout) != nil)
 

@@ -17,13 +17,13 @@ import Testing
         let go = GoClient(proxy: warren.url)
 
         // go list -m -versions: the list, filtered (no pseudo-versions, no junk), sorted.
-        let versions = try go.run(["list", "-m", "-versions", "github.com/kr/text"])
+        let versions = try await go.run(["list", "-m", "-versions", "github.com/kr/text"])
         #expect(versions.status == 0, "\(versions.stderr)")
         #expect(versions.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "github.com/kr/text v0.1.0 v0.2.0")
 
         // go mod download -json: Sum and GoModSum equal the upstream's hashes.
         let targets = fixture.modules.map { "\($0.path)@\($0.version)" }
-        let download = try go.run(["mod", "download", "-json"] + targets)
+        let download = try await go.run(["mod", "download", "-json"] + targets)
         #expect(download.status == 0, "\(download.stderr)")
         let decoder = JSONDecoder()
         struct Downloaded: Decodable { var Path: String; var Version: String; var Sum: String?; var GoModSum: String?; var Error: String? }
@@ -54,9 +54,9 @@ import Testing
         \tfmt.Print(text.Indent(string(out), "> "))
         }
         """.write(toFile: go.workDir + "/main.go", atomically: true, encoding: .utf8)
-        let get = try go.run(["get", "github.com/kr/text@v0.2.0", "gopkg.in/yaml.v3@v3.0.1"])
+        let get = try await go.run(["get", "github.com/kr/text@v0.2.0", "gopkg.in/yaml.v3@v3.0.1"])
         #expect(get.status == 0, "\(get.stderr)")
-        let build = try go.run(["build", "-o", "app", "."])
+        let build = try await go.run(["build", "-o", "app", "."])
         #expect(build.status == 0, "\(build.stderr)")
         let app = Process()
         app.executableURL = URL(fileURLWithPath: go.workDir + "/app")
@@ -67,7 +67,7 @@ import Testing
         #expect(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "> answer: 42\n")
 
         // @latest for a module without a list entry falls back to the @latest endpoint.
-        let latest = try go.run(["list", "-m", "-json", "github.com/kr/text@latest"])
+        let latest = try await go.run(["list", "-m", "-json", "github.com/kr/text@latest"])
         #expect(latest.stdout.contains("\"Version\": \"v0.2.0\""), "\(latest.stderr)")
     }
 }

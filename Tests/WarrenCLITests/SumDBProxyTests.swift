@@ -97,7 +97,7 @@ import Testing
         // GOSUMDB names the database by key only: its own URL (https://sum.test) does not
         // exist, so the go command can only verify through Warren's /sumdb/ proxy.
         let go = GoClient(proxy: warren.url, environment: ["GOSUMDB": db.verifierKey, "GONOSUMDB": "github.com/google"])
-        let r = try go.run(["mod", "download", "-json", "github.com/kr/text@v0.2.0", "github.com/google/go-cmp@v0.5.9"])
+        let r = try await go.run(["mod", "download", "-json", "github.com/kr/text@v0.2.0", "github.com/google/go-cmp@v0.5.9"])
         #expect(r.status == 0, "\(r.stderr)")
         let kr = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
         let cmp = try #require(fixture.module("github.com/google/go-cmp", "v0.5.9"))

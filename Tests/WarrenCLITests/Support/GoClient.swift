@@ -16,7 +16,7 @@ final class GoClient: @unchecked Sendable {
 
     deinit {
         // The module cache is read-only by design; make it writable to remove it.
-        _ = try? run(["clean", "-modcache"])
+        _ = try? runBlocking(["clean", "-modcache"], in: nil)
         try? FileManager.default.removeItem(atPath: home)
     }
 
@@ -28,7 +28,19 @@ final class GoClient: @unchecked Sendable {
         var stderr: String
     }
 
-    func run(_ args: [String], in dir: String? = nil) throws -> Result {
+    /// Runs the go command on a thread of its own: the servers it talks to may live in
+    /// this test process, and a go command waiting on them must not hold one of the
+    /// concurrency runtime's few threads (two of them on a 2-core machine).
+    func run(_ args: [String], in dir: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result { try self.runBlocking(args, in: dir) })
+            }
+            thread.start()
+        }
+    }
+
+    private func runBlocking(_ args: [String], in dir: String?) throws -> Result {
         guard let go = ["/usr/bin/go", "/usr/lib/go/bin/go"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw GoMissing()
         }
