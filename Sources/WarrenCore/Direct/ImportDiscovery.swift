@@ -21,6 +21,7 @@ final class ImportDiscovery: Sendable {
     private let cache = Mutex<[String: (Result<GoImportMeta, Failure>, ContinuousClock.Instant)]>([:])
     static let successTTL: Duration = .seconds(600)
     static let failureTTL: Duration = .seconds(30)
+    static let pruneThreshold = 4096
 
     init(http: DiscoveryHTTP, insecure: ModulePathPatterns, credentials: [HostCredential]) {
         self.http = http
@@ -43,7 +44,15 @@ final class ImportDiscovery: Sendable {
         case .success: ttl = Self.successTTL
         case .failure: ttl = Self.failureTTL
         }
-        cache.withLock { $0[importPath] = (result, now + ttl) }
+        cache.withLock { entries in
+            // Paths come from clients: drop expired answers so the table cannot grow
+            // without bound.
+            if entries.count >= Self.pruneThreshold {
+                entries = entries.filter { now < $0.value.1 }
+                if entries.count >= Self.pruneThreshold { entries.removeAll() }
+            }
+            entries[importPath] = (result, now + ttl)
+        }
         return try result.get()
     }
 
@@ -129,6 +138,7 @@ final class ImportDiscovery: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
+        if let failure = error as? ProxiedGet.Failure { return failure.description }
         let text = "\(error)"
         if text.contains("connect") || text.contains("Connect") { return "connection failed (\(text.prefix(120)))" }
         return String(text.prefix(160))

@@ -28,10 +28,17 @@ enum ProxiedGet {
         let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: [UInt8].self)
         let tls: NIOSSLContext? = scheme == "https" ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
         let handler = ExchangeHandler(promise: promise, request: Array(request.utf8), tunnel: tls.map { ("\(host):\(port)", $0, host) }, limit: limit)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
-            .connect(host: proxyHost, port: proxyPort).get()
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
+                .connect(host: proxyHost, port: proxyPort).get()
+        } catch {
+            // Every promise must be completed, also when the proxy cannot be reached.
+            promise.fail(error)
+            throw Failure(description: "cannot reach the proxy \(proxyHost):\(proxyPort) (connection refused or timed out)")
+        }
         let deadline = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(Failure(description: "timed out after \(timeout.nanoseconds / 1_000_000_000) s"))
             channel.close(promise: nil)
