@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // zlib, for raw DEFLATE in module zips (Debian: zlib1g-dev).
@@ -69,12 +70,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The developer's tools: `warren doctor` (Go environment, routing, probes) and
+        // `warren bench` (proxies side by side). Clients of proxies, not part of one.
+        .target(
+            name: "WarrenClientTools",
+            dependencies: [
+                "GoModule",
+                "WarrenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "GoModule",
                 "WarrenCore",
                 "WarrenServer",
+                "WarrenClientTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,9 +113,13 @@ let package = Package(
             dependencies: ["WarrenCore", "GoModule"]
         ),
         .testTarget(
+            name: "WarrenClientToolsTests",
+            dependencies: ["WarrenClientTools", "GoModule"]
+        ),
+        .testTarget(
             name: "WarrenCLITests",
             dependencies: [
-                "GoModule", "WarrenCore", "warren",
+                "GoModule", "WarrenCore", "WarrenClientTools", "warren",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

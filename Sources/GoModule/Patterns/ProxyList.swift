@@ -90,7 +90,7 @@ public struct ProxyList: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Adds `https://` where the go command would, and checks the scheme.
-    static func normalize(_ raw: String) throws(ParseError) -> String {
+    public static func normalize(_ raw: String) throws(ParseError) -> String {
         var url = raw
         if raw.contains(where: { ".:/".contains($0) }) && !raw.contains(":/") && !raw.hasPrefix("/") {
             url = "https://" + raw
