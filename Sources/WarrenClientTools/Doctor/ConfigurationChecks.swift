@@ -1,3 +1,4 @@
+import Foundation
 import GoModule
 
 /// The misconfigurations `warren doctor` knows, each found from the environment alone
@@ -18,7 +19,22 @@ public enum ConfigurationChecks {
         findings += sumdbChecks(env)
         findings += insecureChecks(env, observations: observations)
         findings += environmentSourceChecks(env)
-        return findings.sorted { $0.severity > $1.severity }
+        // Values are quoted back to the user: a password in a proxy URL must not be.
+        return findings.map(redacted).sorted { $0.severity > $1.severity }
+    }
+
+    static func redacted(_ f: Finding) -> Finding {
+        var copy = f
+        copy.summary = redactURLs(f.summary)
+        copy.detail = redactURLs(f.detail)
+        copy.fix = f.fix.map(redactURLs)
+        return copy
+    }
+
+    /// Replaces the password of every `scheme://user:password@` in a text.
+    static func redactURLs(_ text: String) -> String {
+        guard let regex = try? NSRegularExpression(pattern: "([A-Za-z][A-Za-z0-9+.-]*://[^:@/\\s'|,]+):[^@/\\s'|,]+@") else { return text }
+        return regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1:xxxxx@")
     }
 
     // MARK: - The go command itself

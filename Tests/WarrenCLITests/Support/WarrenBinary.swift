@@ -46,3 +46,32 @@ final class ScratchDirectory: @unchecked Sendable {
         try Data(text.utf8).write(to: url)
     }
 }
+
+extension WarrenBinary {
+    /// Runs `warren` with exactly this environment, on a thread of its own: the servers it
+    /// talks to may live in this test process and need the concurrency runtime's threads.
+    static func run(_ arguments: [String], environment: [String: String], in directory: String? = nil) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: path)
+                    process.arguments = arguments
+                    process.environment = environment
+                    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+                    let out = Pipe(), err = Pipe()
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    let errData = LogBuffer()
+                    err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
+                    let outData = out.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    err.fileHandleForReading.readabilityHandler = nil
+                    errData.append(err.fileHandleForReading.readDataToEndOfFile())
+                    return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
+                })
+            }.start()
+        }
+    }
+}
