@@ -15,6 +15,9 @@ if [ "$MODE" = test ]; then
     golang-github-kr-text-dev golang-gopkg-yaml.v3-dev golang-github-azure-go-autorest-dev
     golang-github-dgrijalva-jwt-go-dev golang-github-burntsushi-toml-dev
     golang-github-masterminds-semver-dev golang-github-google-go-cmp-dev
+    # warren doctor probe / warren bench tests: a self-signed HTTPS server, and a real
+    # browser to render the HTML report.
+    openssl python3 chromium-headless-shell
   )
 fi
 

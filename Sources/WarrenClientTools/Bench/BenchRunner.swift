@@ -191,14 +191,18 @@ public struct BenchRunner: Sendable {
             sample.totalMs = ms()
             sample.failure = Self.failureKind(error)
         }
-        try? FileManager.default.removeItem(atPath: zipPath)
+        if job.endpoint == .zip { try? FileManager.default.removeItem(atPath: zipPath) }
         return sample
     }
 
     static func fingerprint(_ endpoint: BenchEndpoint, body: [UInt8], zipPath: String) -> String {
         switch endpoint {
         case .list:
-            let versions = String(decoding: body, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+            // What the go command makes of the list (modfetch's proxyRepo.Versions): the
+            // first field of each line, valid semver, not a pseudo-version.
+            let versions = String(decoding: body, as: UTF8.self).split(separator: "\n")
+                .compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) }
+                .filter { SemVer.isValid($0) && !PseudoVersion.isPseudoVersion($0) }
             return Set(versions).sorted { SemVer.compare($0, $1) < 0 }.joined(separator: " ")
         case .info:
             return InfoJSON.version(body) ?? "not JSON"

@@ -42,12 +42,18 @@ public enum ConfigurationChecks {
     static func goCommandChecks(_ env: GoEnvironment) -> [Finding] {
         var out: [Finding] = []
         if let error = env.goEnvError {
-            let flags = error.contains("GOFLAGS")
             out.append(Finding(
-                code: flags ? "goflags-invalid" : "go-env-failed", severity: .error,
-                summary: "`go env` fails: \(error)",
-                detail: "Every go command fails the same way, before any download.",
-                fix: flags ? env.setCommand("GOFLAGS", validFlags(env.goflags)) : nil))
+                code: "go-env-failed", severity: .error, summary: "`go env -json` fails: \(error)",
+                detail: "The go command cannot even report its settings; the values below were read without it.", fix: nil))
+        }
+        // `go env` itself tolerates it, but every building or downloading command stops.
+        let words = env.goflags.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if let bad = words.first(where: { !$0.hasPrefix("-") }) {
+            out.append(Finding(
+                code: "goflags-invalid", severity: .error,
+                summary: "GOFLAGS contains \(bad), which is not a flag",
+                detail: "Every go command that downloads or builds stops with: go: parsing $GOFLAGS: non-flag \"\(bad)\"",
+                fix: env.setCommand("GOFLAGS", words.map { $0.hasPrefix("-") ? String($0) : "-" + $0 }.joined(separator: " "))))
         }
         if env.value("GO111MODULE") == "off" {
             out.append(Finding(
@@ -63,11 +69,6 @@ public enum ConfigurationChecks {
                 fix: nil))
         }
         return out
-    }
-
-    /// GOFLAGS with only the words that look like flags.
-    static func validFlags(_ flags: String) -> String {
-        flags.split(separator: " ").filter { $0.hasPrefix("-") }.joined(separator: " ")
     }
 
     // MARK: - GOPROXY

@@ -49,7 +49,7 @@ public struct EndpointProbe: Sendable, Codable, Equatable {
             if r.status == 200 {
                 let lines = r.text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 let pseudo = lines.filter { PseudoVersion.isPseudoVersion($0) }
-                let invalid = lines.filter { !SemVer.isValid($0) || SemVer.canonical($0) != $0 && !$0.hasSuffix("+incompatible") }
+                let invalid = lines.filter { !SemVer.isValid($0) || (SemVer.canonical($0) != $0 && !$0.hasSuffix("+incompatible")) }
                 versions = lines.filter { SemVer.isValid($0) && !PseudoVersion.isPseudoVersion($0) }
                 check.note = "\(lines.count) version\(lines.count == 1 ? "" : "s")"
                 if ProxyObservation.isHTML(r) {
@@ -66,7 +66,7 @@ public struct EndpointProbe: Sendable, Codable, Equatable {
                                                   summary: "\(probe.url) lists pseudo-versions (\(pseudo.prefix(2).joined(separator: ", ")))",
                                                   detail: "The list must hold tagged versions only; pseudo-versions there make `go list -m -versions` and `@latest` pick untagged commits.", fix: nil))
                 }
-                if !invalid.isEmpty && pseudo.count < invalid.count {
+                if !invalid.isEmpty {
                     check.ok = false
                     probe.problems.append(Finding(code: "list-invalid-lines", severity: .warning,
                                                   summary: "\(probe.url) lists lines that are not canonical versions (\(invalid.prefix(2).joined(separator: ", ")))",

@@ -17,10 +17,16 @@ final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Uptime in nanoseconds when the first response byte arrived.
     private(set) var firstByteAt: UInt64?
 
-    init(loop: any EventLoop, limit: Int) {
+    /// `tls`: whether a handshake comes first (without one, the handshake promise is
+    /// already fulfilled).
+    init(loop: any EventLoop, limit: Int, tls: Bool) {
         handshake = loop.makePromise()
         response = loop.makePromise()
         self.limit = limit
+        if !tls {
+            handshakeDone = true
+            handshake.succeed(())
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -75,8 +81,11 @@ final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Completes the promises when the connection could not even be made.
     func abandon(_ error: any Error) {
-        handshake.fail(error)
-        response.fail(error)
+        if !handshakeDone {
+            handshakeDone = true
+            handshake.fail(error)
+        }
+        finish(.failure(error))
     }
 
     private func finish(_ result: Result<(bytes: [UInt8], truncated: Bool), any Error>) {

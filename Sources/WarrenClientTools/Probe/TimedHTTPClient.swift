@@ -94,7 +94,7 @@ public struct TimedHTTPClient: Sendable {
         exchange.address = address.ipAddress.map { "\($0):\(port)" }
 
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let handler = ExchangeHandler(loop: loop, limit: bodyLimit)
+        let handler = ExchangeHandler(loop: loop, limit: bodyLimit, tls: scheme == "https")
         let sniffer = ServerHelloSniffer()
         let presented = Mutex<[[UInt8]]>([])
         let tlsContext: NIOSSLContext?
@@ -128,7 +128,7 @@ public struct TimedHTTPClient: Sendable {
                 }
                 .connect(to: address).get()
         } catch {
-            handler.abandon(error)
+            loop.execute { handler.abandon(error) }
             exchange.timings.connectMs = elapsed(since: connectStart)
             exchange.timings.totalMs = elapsed(since: start)
             exchange.failure = Self.classifyConnect(error, host: host, port: port, timeout: timeout)

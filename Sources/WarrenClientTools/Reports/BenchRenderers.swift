@@ -12,19 +12,19 @@ public enum BenchRenderers {
         f.isEmpty ? "0" : f.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     }
 
-    /// Rows: proxy, endpoint, count, p50, p90, p99, max, cold p50, warm p50.
+    /// Rows: proxy, endpoint, count, first-byte p50, p50, p90, p99, max, cold p50, warm p50.
     static func rows(_ r: BenchResult) -> [[String]] {
         var rows: [[String]] = []
         for s in r.stats {
             for e in s.endpoints {
-                rows.append([s.proxy, e.endpoint, "\(e.total?.count ?? 0)", ms(e.total?.p50), ms(e.total?.p90), ms(e.total?.p99),
+                rows.append([s.proxy, e.endpoint, "\(e.total?.count ?? 0)", ms(e.firstByte?.p50), ms(e.total?.p50), ms(e.total?.p90), ms(e.total?.p99),
                              ms(e.total?.max), ms(e.cold?.p50), ms(e.warm?.p50)])
             }
         }
         return rows
     }
 
-    static let header = ["proxy", "endpoint", "ok", "p50 ms", "p90 ms", "p99 ms", "max ms", "cold p50", "warm p50"]
+    static let header = ["proxy", "endpoint", "ok", "ttfb p50", "p50 ms", "p90 ms", "p99 ms", "max ms", "cold p50", "warm p50"]
 
     static func headline(_ r: BenchResult) -> String {
         "\(r.items.count) module version\(r.items.count == 1 ? "" : "s") × \(r.proxies.count) prox\(r.proxies.count == 1 ? "y" : "ies") × \(r.repetitions) repetition\(r.repetitions == 1 ? "" : "s"), concurrency \(r.concurrency), \(String(format: "%.1f", r.wallSeconds)) s"
@@ -129,7 +129,7 @@ public enum BenchRenderers {
             let values = r.stats.map { s in s.endpoints.first { $0.endpoint == e.rawValue }?.total }
             guard values.contains(where: { $0 != nil }) else { continue }
             let top = max(1, values.compactMap { $0?.p90 }.max() ?? 1)
-            let barHeight = 22, gap = 8, width = 420, labelWidth = 60
+            let barHeight = 22, gap = 8, width = 300, labelWidth = 170
             let height = values.count * (barHeight + gap) + 24
             out += "<div class=\"chart\"><h3>\(e.rawValue)</h3><svg class=\"bars\" width=\"\(width + labelWidth + 10)\" height=\"\(height)\" role=\"img\" aria-label=\"\(e.rawValue) latency\">\n"
             for (i, v) in values.enumerated() {

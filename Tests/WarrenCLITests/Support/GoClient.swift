@@ -44,26 +44,13 @@ final class GoClient: @unchecked Sendable {
         guard let go = ["/usr/bin/go", "/usr/lib/go/bin/go"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw GoMissing()
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: go)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir ?? workDir)
-        p.environment = [
+        let environment = [
             "HOME": home, "PATH": "/usr/bin:/bin", "GOPATH": home + "/gopath", "GOMODCACHE": home + "/gopath/pkg/mod",
             "GOCACHE": home + "/gocache", "GOPROXY": proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod",
             "GONOSUMDB": "", "GOPRIVATE": "", "GO111MODULE": "on", "CGO_ENABLED": "0",
         ].merging(extraEnvironment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let errData = LogBuffer()
-        err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        err.fileHandleForReading.readabilityHandler = nil
-        errData.append(err.fileHandleForReading.readDataToEndOfFile())
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
+        let out = try ExternalCommand.runBlocking(go, args, environment: environment, in: dir ?? workDir)
+        return Result(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }
 
     struct GoMissing: Error, CustomStringConvertible {

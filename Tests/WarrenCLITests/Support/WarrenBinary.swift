@@ -48,30 +48,41 @@ final class ScratchDirectory: @unchecked Sendable {
 }
 
 extension WarrenBinary {
-    /// Runs `warren` with exactly this environment, on a thread of its own: the servers it
-    /// talks to may live in this test process and need the concurrency runtime's threads.
+    /// Runs `warren` with exactly this environment, off the concurrency runtime's threads.
     static func run(_ arguments: [String], environment: [String: String], in directory: String? = nil) async throws -> Output {
+        try await ExternalCommand.run(path, arguments, environment: environment, in: directory)
+    }
+}
+
+/// Any program with a given environment.
+enum ExternalCommand {
+    /// On a thread of its own: the servers the program talks to may live in this test
+    /// process and need the concurrency runtime's few threads.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String], in directory: String? = nil) async throws -> WarrenBinary.Output {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: path)
-                    process.arguments = arguments
-                    process.environment = environment
-                    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let errData = LogBuffer()
-                    err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
-                    let outData = out.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    err.fileHandleForReading.readabilityHandler = nil
-                    errData.append(err.fileHandleForReading.readDataToEndOfFile())
-                    return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
-                })
+                continuation.resume(with: Result { try runBlocking(executable, arguments, environment: environment, in: directory) })
             }.start()
         }
+    }
+
+    /// Waits for the program, draining stdout and stderr at once so neither pipe fills.
+    static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String], in directory: String?) throws -> WarrenBinary.Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = LogBuffer()
+        err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        errData.append(err.fileHandleForReading.readDataToEndOfFile())
+        return WarrenBinary.Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
     }
 }
