@@ -74,6 +74,10 @@ stop_warren() { kill "$WARREN_PID"; wait "$WARREN_PID" 2>/dev/null || true; WARR
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : > "$WORK/go-cold"; : > "$WORK/go-warm"; : > "$WORK/w-cold"; : > "$WORK/w-warm"; : > "$WORK/list"
+: > "$WORK/floor"; : > "$WORK/srv-cold"; : > "$WORK/srv-warm"
+# Every artifact the go command asks for, fetched by curl, 8 at a time: Warren's own time.
+urls() { for t in "${TARGETS[@]}"; do for x in info mod zip; do echo "$W/${t%@*}/@v/${t#*@}.$x"; done; done | sed 's/[A-Z]/!\L&/g'; }
+fetch_all() { urls | xargs -P 8 -n 1 curl -s -f -o /dev/null; }
 for r in $(seq "$ROUNDS"); do
   # A) the go command alone. Warm: its VCS cache kept, downloads and extracted trees gone.
   rm -rf "$WORK/mc-go"; chmod -R u+w "$WORK/mc-go" 2>/dev/null || true
@@ -91,6 +95,16 @@ for r in $(seq "$ROUNDS"); do
   start_warren "$WORK/data"
   t=$(now); goenv "$WORK/mc-w" "$W" go mod download "${TARGETS[@]}"; elapsed "$t" >> "$WORK/w-warm"
   rm -rf "$WORK/mc-w"
+  # The floor: the go command downloading the same, already built, artifacts from a
+  # file:// proxy (Warren's store) — its own verifying and unpacking, no git at all.
+  t=$(now); goenv "$WORK/mc-w" "file://$WORK/data/modules" go mod download "${TARGETS[@]}"; elapsed "$t" >> "$WORK/floor"
+  rm -rf "$WORK/mc-w"
+  # Warren alone (curl as the client), cold and warm mirror.
+  stop_warren
+  rm -rf "$WORK/data-srv"; start_warren "$WORK/data-srv"
+  t=$(now); fetch_all; elapsed "$t" >> "$WORK/srv-cold"
+  stop_warren; rm -rf "$WORK/data-srv/modules"; start_warren "$WORK/data-srv"
+  t=$(now); fetch_all; elapsed "$t" >> "$WORK/srv-warm"
 
   # The 1000-tag list, mirror warm: each sample is a fresh Warren (no cached answer),
   # so the time includes the incremental git fetch, reading the tags and the versions.
@@ -107,9 +121,12 @@ done
 
 GC=$(median < "$WORK/go-cold"); GW=$(median < "$WORK/go-warm")
 WC=$(median < "$WORK/w-cold"); WW=$(median < "$WORK/w-warm"); L=$(median < "$WORK/list")
+FL=$(median < "$WORK/floor"); SC=$(median < "$WORK/srv-cold"); SW=$(median < "$WORK/srv-warm")
 echo
 echo "| ${#TARGETS[@]} module versions, $ROUNDS rounds (median) | go alone (GOPROXY=direct) | through Warren direct mode | ratio |"
 echo "|---|---|---|---|"
 printf '| cold (no mirror, empty module cache) | %.2f s | %.2f s | %.1f× |\n' "$GC" "$WC" "$(echo "$GC / $WC" | bc -l)"
 printf '| warm (mirrors kept, artifacts gone)  | %.2f s | %.2f s | %.1f× |\n' "$GW" "$WW" "$(echo "$GW / $WW" | bc -l)"
+printf '\nthe go command alone from a file:// proxy of the same built artifacts (its own floor): %.2f s\n' "$FL"
+printf 'Warren alone, every .info/.mod/.zip fetched by curl (8 at a time): cold %.2f s, warm mirror %.2f s\n' "$SC" "$SW"
 printf '\nlist of a repository with 1000 tags, mirror warm, nothing cached in Warren: %.1f ms (median of 5 fresh starts)\n' "$(echo "$L * 1000" | bc -l)"

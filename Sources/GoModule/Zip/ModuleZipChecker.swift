@@ -84,6 +84,26 @@ public enum ModuleZipChecker {
         return Verified(checked: cf, hash: try Hash1.hash(files: files), goMod: goMod, streamed: true)
     }
 
+    /// For a zip this process has just built with `ModuleZipWriter` (which hashed every
+    /// file as it wrote it): the directory is checked as for any zip and go.mod is read
+    /// back, but the entries are not inflated and hashed a second time.
+    public static func verifyBuilt(module path: String, version: String, zipPath: String, hash: String) throws -> Verified {
+        let (cf, reader) = try checkDirectory(module: path, version: version, zipPath: zipPath)
+        if let error = cf.error { throw error }
+        let goModName = Array((path + "@" + version + "/go.mod").utf8)
+        var goMod: [UInt8]?
+        if let entry = reader.entries.first(where: { $0.nameBytes == goModName }) {
+            var bytes: [UInt8] = []
+            do {
+                try reader.read(entry) { bytes.append(contentsOf: $0) }
+            } catch let e as ZipFormatError {
+                throw ModuleZipError.format(e.description)
+            }
+            goMod = bytes
+        }
+        return Verified(checked: cf, hash: hash, goMod: goMod)
+    }
+
     static func checkDirectory(module path: String, version: String, zipPath: String) throws -> (CheckedFiles, ZipReader) {
         let canonical = ModuleVersion.canonical(version)
         if canonical != version {

@@ -125,10 +125,12 @@ public final class DirectUpstream: Upstream {
             throw .failed(message: "direct: cannot create a scratch file")
         }
         defer { unlink(path) }
-        _ = try await call { () async throws(DirectModule.Failure) in try await module.zip(revision, to: file) }
+        let built = try await call { () async throws(DirectModule.Failure) in try await module.zip(revision, to: file) }
         // Opened before the scratch name is removed; the open file stays readable.
-        return try await FileTreeUpstream(url: "file://" + scratchDirectory, threadPool: threadPool)
+        var response = try await FileTreeUpstream(url: "file://" + scratchDirectory, threadPool: threadPool)
             .fetch(String(path.dropFirst(scratchDirectory.count + 1)))
+        response.builtZipHash = built.hash
+        return response
     }
 
     private func route(_ modulePath: String) async throws(UpstreamFailure) -> RepositoryRoute {

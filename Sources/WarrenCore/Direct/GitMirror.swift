@@ -12,6 +12,9 @@ actor GitMirror {
     private var lastFetch: ContinuousClock.Instant?
     /// Tags change only when the mirror is fetched: read once per fetch.
     private var cachedTags: [Tag]?
+    /// One `git cat-file --batch` for small reads (go.mod files, commits), started on
+    /// first use and replaced after each fetch; git per file cost milliseconds each.
+    private var objects: GitBlobStream?
 
     struct Tag: Sendable, Equatable {
         /// Without `refs/tags/`.
@@ -49,21 +52,64 @@ actor GitMirror {
     private func fetch() async throws {
         defer { fetching = nil }
         if !FileManager.default.fileExists(atPath: directory + "/HEAD") {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            _ = try await git.run(["init", "--bare", "--quiet", directory])
-            _ = try await git.run(["remote", "add", "origin", location.url], in: directory)
-        }
-        _ = try await git.run(["fetch", "--quiet", "--force", "--prune", "--no-auto-gc", "origin",
-                               "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: directory, limit: 1 << 20)
-        // HEAD follows the remote's default branch: @latest of an untagged module is its
-        // head's pseudo-version.
-        let symref = try await git.run(["ls-remote", "--symref", "origin", "HEAD"], in: directory, limit: 1 << 20)
-        if let line = String(decoding: symref, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("ref: ") }),
-           let branch = line.dropFirst(5).split(separator: "\t").first, branch.hasPrefix("refs/heads/") {
-            _ = try await git.run(["symbolic-ref", "HEAD", String(branch)], in: directory)
+            // The first fetch is a bare clone: one git process and one connection that
+            // also set HEAD to the remote's default branch. Cloned beside the mirror and
+            // renamed, so a failed clone leaves nothing behind.
+            let parent = (directory as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            let scratch = directory + ".clone-" + UUID().uuidString
+            do {
+                _ = try await git.run(["clone", "--bare", "--quiet", "--no-hardlinks", location.url, scratch], limit: 1 << 20)
+                try FileManager.default.moveItem(atPath: scratch, toPath: directory)
+            } catch {
+                try? FileManager.default.removeItem(atPath: scratch)
+                throw error
+            }
+        } else {
+            _ = try await git.run(["fetch", "--quiet", "--force", "--prune", "--no-auto-gc", location.url,
+                                   "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: directory, limit: 1 << 20)
+            // HEAD follows the remote's default branch: @latest of an untagged module is
+            // its head's pseudo-version.
+            let symref = try await git.run(["ls-remote", "--symref", location.url, "HEAD"], in: directory, limit: 1 << 20)
+            if let line = String(decoding: symref, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("ref: ") }),
+               let branch = line.dropFirst(5).split(separator: "\t").first, branch.hasPrefix("refs/heads/") {
+                _ = try await git.run(["symbolic-ref", "HEAD", String(branch)], in: directory)
+            }
         }
         cachedTags = nil
+        objects = nil
         lastFetch = ContinuousClock.now
+    }
+
+    /// A whole object from the mirror's cat-file process (started when needed).
+    private func object(_ name: String, limit: Int) async throws(GitCommand.Failure) -> (type: String, bytes: [UInt8])? {
+        let stream: GitBlobStream
+        if let objects {
+            stream = objects
+        } else {
+            do {
+                stream = try GitBlobStream(git: git, repository: directory)
+            } catch {
+                throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error.description)")
+            }
+            objects = stream
+        }
+        let result: Result<(type: String, bytes: [UInt8])?, GitCommand.Failure>
+        do {
+            result = try await git.threadPool.runIfActive {
+                do {
+                    return .success(try stream.object(name, limit: limit))
+                } catch is GitBlobStream.TooLarge {
+                    return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(name) is larger than \(limit) bytes"))
+                } catch {
+                    return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error)"))
+                }
+            }
+        } catch {
+            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error)")
+        }
+        if case .failure = result, objects === stream { objects = nil }
+        return try result.get()
     }
 
     /// A query (tag, branch, `HEAD`, or a commit hash or prefix) → its commit and the ref
@@ -108,23 +154,26 @@ actor GitMirror {
         return tags
     }
 
-    /// The commit time (seconds since 1970, UTC) of `commit`.
+    /// The commit time (seconds since 1970, UTC) of `commit`: the committer line's
+    /// timestamp, as `git show -s --format=%ct` prints it.
     func commitTime(_ commit: String) async throws(GitCommand.Failure) -> Int64 {
-        let out = try await git.run(["show", "-s", "--format=%ct", commit + "^{commit}"], in: directory)
-        guard let t = Int64(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw GitCommand.Failure(arguments: ["show"], status: -1, stderr: "fatal: no commit time for \(commit)")
+        guard let (type, bytes) = try await object(commit + "^{commit}", limit: 16 << 20), type == "commit" else {
+            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: no commit \(commit)")
         }
-        return t
+        // Headers end at the first empty line; "committer NAME <EMAIL> SECONDS ZONE".
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            if line.isEmpty { break }
+            guard line.starts(with: Array("committer ".utf8)) else { continue }
+            let fields = String(decoding: line, as: UTF8.self).split(separator: " ")
+            if fields.count >= 3, let t = Int64(fields[fields.count - 2]) { return t }
+        }
+        throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: no commit time for \(commit)")
     }
 
     /// A file's bytes at a commit, or nil when there is no such file.
     func readFile(_ commit: String, _ path: String, limit: Int) async throws(GitCommand.Failure) -> [UInt8]? {
-        guard let entry = try await treeEntries(commit, under: path, recursive: false).first(where: { $0.path == path }),
-              entry.type == "blob" else { return nil }
-        guard entry.size <= limit else {
-            throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(path) is larger than \(limit) bytes")
-        }
-        return try await git.run(["cat-file", "blob", entry.object], in: directory, limit: limit)
+        guard let (type, bytes) = try await object(commit + ":" + path, limit: limit), type == "blob" else { return nil }
+        return bytes
     }
 
     struct TreeEntry: Sendable {

@@ -264,8 +264,10 @@ public final class ModuleProxy: Sendable {
             throw ProxyError.badGateway("upstream zip for \(module)@\(version) is too large (\(length) bytes; limit is \(ModuleZipRules.maxZipFile))")
         }
         download.setExpectedLength(response.contentLength)
-        // Entries are hashed as the bytes land, so the verdict is ready with the last byte.
-        let hasher = StreamingZipHasher(module: module, version: version)
+        // Entries are hashed as the bytes land, so the verdict is ready with the last byte
+        // (not needed for a zip built in this process: its hash is already known).
+        let builtHash = response.builtZipHash
+        let hasher = builtHash == nil ? StreamingZipHasher(module: module, version: version) : nil
         var written: Int64 = 0
         do {
             for try await chunk in response.body {
@@ -277,7 +279,7 @@ public final class ModuleProxy: Sendable {
                 try await threadPool.runIfActive {
                     try chunk.withUnsafeReadableBytes { bytes in
                         try writer.write(bytes)
-                        hasher.consume(bytes)
+                        hasher?.consume(bytes)
                     }
                 }
                 download.published(written)
@@ -293,11 +295,14 @@ public final class ModuleProxy: Sendable {
             throw ProxyError.badGateway("upstream \(origin) sent \(written) of \(expected) bytes of \(module)@\(version).zip")
         }
         let stagingPath = staging.path
-        let streamed = hasher.result
+        let streamed = hasher?.result
         let verified: ModuleZipChecker.Verified
         do {
             verified = try await threadPool.runIfActive {
-                try ModuleZipChecker.verify(module: module, version: version, zipPath: stagingPath, streamed: streamed)
+                if let builtHash {
+                    return try ModuleZipChecker.verifyBuilt(module: module, version: version, zipPath: stagingPath, hash: builtHash)
+                }
+                return try ModuleZipChecker.verify(module: module, version: version, zipPath: stagingPath, streamed: streamed)
             }
         } catch {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "invalid")]).increment()

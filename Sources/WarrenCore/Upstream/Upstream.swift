@@ -72,6 +72,16 @@ public struct UpstreamBody: AsyncSequence, Sendable {
 public struct UpstreamResponse: Sendable {
     public var contentLength: Int64?
     public var body: UpstreamBody
+    /// Set by an upstream that built this zip in-process with GoModule's zip writer
+    /// (direct mode): its `h1:` hash, known from building it, so the engine checks the
+    /// zip's directory but does not inflate and hash every entry again.
+    public var builtZipHash: String? = nil
+
+    public init(contentLength: Int64?, body: UpstreamBody, builtZipHash: String? = nil) {
+        self.contentLength = contentLength
+        self.body = body
+        self.builtZipHash = builtZipHash
+    }
 }
 
 /// One source of module artifacts in GOPROXY layout: an HTTP(S) proxy, a `file://` tree,
