@@ -62,6 +62,17 @@ struct ConfigurationChecksTests {
         #expect(f.fix == "export GOPROXY='https://slow.example|https://goproxy.cn,direct'")
     }
 
+    @Test func serverErrorsAreNamedByWhatTheSeparatorDoes() throws {
+        let answering500 = ProxyObservation(url: "https://a.example", status: 503, looksLikeHTML: false, netrcEntry: false, timings: PhaseTimings())
+        let comma = try goEnvironment(["GOPROXY": "https://a.example,direct"])
+        #expect(finding("proxy-comma-stops", in: ConfigurationChecks.run(comma, observations: ["https://a.example": answering500])) != nil)
+        let pipe = try goEnvironment(["GOPROXY": "https://a.example|direct"])
+        let f = try #require(finding("proxy-server-error", in: ConfigurationChecks.run(pipe, observations: ["https://a.example": answering500])))
+        #expect(f.severity == .warning)
+        let last = try goEnvironment(["GOPROXY": "https://a.example"])
+        #expect(finding("proxy-server-error", in: ConfigurationChecks.run(last, observations: ["https://a.example": answering500]))?.severity == .error)
+    }
+
     @Test func proxyAnsweringHTMLIsFound() throws {
         let env = try goEnvironment(["GOPROXY": "https://artifactory.example"])
         let seen = ProxyObservation(url: "https://artifactory.example", status: 200, contentType: "text/html", looksLikeHTML: true, netrcEntry: false, timings: PhaseTimings())

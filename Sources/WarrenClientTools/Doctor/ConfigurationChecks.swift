@@ -192,6 +192,11 @@ public enum ConfigurationChecks {
                 summary: "\(name) answers \(status), and the `,` after it stops the go command there",
                 detail: "After `,` only 404 and 410 fall through; a 5xx ends the download with an error. `|` falls through on any error.",
                 fix: env.setCommand("GOPROXY", ProxyChain.render(fixed))))
+        } else if status >= 500 {
+            out.append(Finding(
+                code: "proxy-server-error", severity: hasNext ? .warning : .error, summary: "\(name) answers \(status)",
+                detail: hasNext ? "The go command falls through to the next entry, after asking this one on every download." : "It is the last entry: downloads fail.",
+                fix: nil))
         }
         return out
     }

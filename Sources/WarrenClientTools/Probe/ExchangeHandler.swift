@@ -45,6 +45,14 @@ final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
         if received.count > limit + 65536 {
             finish(.success((received, true)))
             context.close(promise: nil)
+            return
+        }
+        // A server that keeps the connection open despite `Connection: close` has still
+        // answered once Content-Length bytes of body are in.
+        if let end = HTTPResponseParser.headerEnd(received), let length = Self.contentLength(received[..<end]),
+           received.count - (end + 4) >= length {
+            finish(.success((received, false)))
+            context.close(promise: nil)
         }
     }
 
@@ -66,6 +74,14 @@ final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         finish(.failure(error))
         context.close(promise: nil)
+    }
+
+    static func contentLength(_ head: ArraySlice<UInt8>) -> Int? {
+        for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "content-length" else { continue }
+            return Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     /// Called by the request's timer on this handler's event loop.
