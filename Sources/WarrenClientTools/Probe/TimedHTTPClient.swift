@@ -83,19 +83,16 @@ public struct TimedHTTPClient: Sendable {
         // DNS, on a thread of its own: getaddrinfo blocks and cannot be cancelled.
         let resolved = await Self.resolve(host: host, port: port, timeout: remaining())
         exchange.timings.dnsMs = elapsed(since: start)
-        let address: SocketAddress
+        let addresses: [SocketAddress]
         switch resolved {
-        case .success(let a): address = a
+        case .success(let a): addresses = a
         case .failure(let f):
             exchange.failure = f
             exchange.timings.totalMs = elapsed(since: start)
             return exchange
         }
-        exchange.address = address.ipAddress.map { "\($0):\(port)" }
 
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let handler = ExchangeHandler(loop: loop, limit: bodyLimit, tls: scheme == "https")
-        let sniffer = ServerHelloSniffer()
         let presented = Mutex<[[UInt8]]>([])
         let tlsContext: NIOSSLContext?
         if scheme == "https" {
@@ -107,28 +104,42 @@ public struct TimedHTTPClient: Sendable {
         }
         let serverName = host.contains(":") || host.split(separator: ".").allSatisfy({ Int($0) != nil }) ? nil : host
         let connectStart = DispatchTime.now().uptimeNanoseconds
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: loop)
-                .connectTimeout(.milliseconds(Int64(remaining() * 1000)))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        if let tlsContext {
-                            try sync.addHandler(sniffer)
-                            // Accept any chain here and judge it afterwards with the report in hand.
-                            let ssl = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName) { certs, promise in
-                                presented.withLock { $0 = certs.compactMap { try? $0.toDERBytes() } }
-                                promise.succeed(.certificateVerified)
+        // Each address in turn, as the go command's dialer falls back from one to the next.
+        var connected: (channel: any Channel, handler: ExchangeHandler, sniffer: ServerHelloSniffer)?
+        var lastError: (any Error)?
+        for address in addresses {
+            // Fresh handlers per attempt: a failed channel may have seen them already.
+            let handler = ExchangeHandler(loop: loop, limit: bodyLimit, tls: scheme == "https")
+            let sniffer = ServerHelloSniffer()
+            do {
+                let channel = try await ClientBootstrap(group: loop)
+                    .connectTimeout(.milliseconds(Int64(remaining() * 1000)))
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            if let tlsContext {
+                                try sync.addHandler(sniffer)
+                                // Accept any chain here and judge it afterwards with the report in hand.
+                                let ssl = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName) { certs, promise in
+                                    presented.withLock { $0 = certs.compactMap { try? $0.toDERBytes() } }
+                                    promise.succeed(.certificateVerified)
+                                }
+                                try sync.addHandler(ssl)
                             }
-                            try sync.addHandler(ssl)
+                            try sync.addHandler(handler)
                         }
-                        try sync.addHandler(handler)
                     }
-                }
-                .connect(to: address).get()
-        } catch {
-            loop.execute { handler.abandon(error) }
+                    .connect(to: address).get()
+                connected = (channel, handler, sniffer)
+                exchange.address = address.ipAddress.map { address.protocol == .inet6 ? "[\($0)]:\(port)" : "\($0):\(port)" }
+                break
+            } catch {
+                lastError = error
+                loop.execute { handler.abandon(error) }
+            }
+        }
+        guard let (channel, handler, sniffer) = connected else {
+            let error = lastError ?? ChannelError.connectTimeout(.zero)
             exchange.timings.connectMs = elapsed(since: connectStart)
             exchange.timings.totalMs = elapsed(since: start)
             exchange.failure = Self.classifyConnect(error, host: host, port: port, timeout: timeout)
@@ -199,22 +210,46 @@ public struct TimedHTTPClient: Sendable {
         }
     }
 
-    static func resolve(host: String, port: Int, timeout: Double) async -> Result<SocketAddress, ProbeFailure> {
-        let once = OnceContinuation<Result<SocketAddress, ProbeFailure>>()
+    static func resolve(host: String, port: Int, timeout: Double) async -> Result<[SocketAddress], ProbeFailure> {
+        let once = OnceContinuation<Result<[SocketAddress], ProbeFailure>>()
         return await withCheckedContinuation { continuation in
             once.set(continuation)
             Thread {
-                do {
-                    once.resume(.success(try SocketAddress.makeAddressResolvingHost(host, port: port)))
-                } catch {
-                    once.resume(.failure(ProbeFailure(kind: .dns, message: "lookup \(host): no such host")))
-                }
+                let addresses = allAddresses(host: host, port: port)
+                once.resume(addresses.isEmpty ? .failure(ProbeFailure(kind: .dns, message: "lookup \(host): no such host")) : .success(addresses))
             }.start()
             Task {
                 try? await Task.sleep(for: .seconds(timeout))
                 once.resume(.failure(ProbeFailure(kind: .timeout, message: "lookup \(host): timed out after \(Self.seconds(timeout))")))
             }
         }
+    }
+
+    /// Every TCP address of `host`, in the resolver's order (getaddrinfo blocks).
+    static func allAddresses(host: String, port: Int) -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return [] }
+        defer { freeaddrinfo(first) }
+        var out: [SocketAddress] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            if let sa = info.pointee.ai_addr {
+                switch Int32(sa.pointee.sa_family) {
+                case AF_INET:
+                    let v4 = UnsafeRawPointer(sa).load(as: sockaddr_in.self)
+                    out.append(SocketAddress(v4, host: host))
+                case AF_INET6:
+                    let v6 = UnsafeRawPointer(sa).load(as: sockaddr_in6.self)
+                    out.append(SocketAddress(v6, host: host))
+                default: break
+                }
+            }
+            cursor = info.pointee.ai_next
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0.description).inserted }
     }
 
     static func classifyConnect(_ error: any Error, host: String, port: Int, timeout: Double) -> ProbeFailure {
