@@ -3,6 +3,7 @@ import Foundation
 import GoModule
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 
 /// `warren bench`: the same module versions through every proxy, interleaved so that
@@ -185,7 +186,12 @@ public struct BenchRunner: Sendable {
             if response.status != .ok {
                 sample.failure = response.status.code >= 500 ? "http-5xx" : "http-\(response.status.code)"
             } else {
-                sample.fingerprint = Self.fingerprint(job.endpoint, body: body, zipPath: zipPath)
+                // Hashing a zip reads and inflates the whole file: not on the concurrency
+                // runtime's few threads, which the other requests' tasks need.
+                let received = body, endpoint = job.endpoint
+                sample.fingerprint = try await NIOThreadPool.singleton.runIfActive {
+                    Self.fingerprint(endpoint, body: received, zipPath: zipPath)
+                }
             }
         } catch {
             sample.totalMs = ms()
