@@ -36,6 +36,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // posix_spawn with the GNU extensions (chdir, closefrom) Swift does not import:
+        // starting git costs 2 ms this way against 50 ms through Foundation's Process.
+        .target(
+            name: "CProcessSpawn",
+            path: "Sources/CProcessSpawn"
+        ),
         // The Go module domain: paths, versions, go.mod, zips, hashes, patterns. No networking.
         .target(
             name: "GoModule",
@@ -49,6 +55,7 @@ let package = Package(
             name: "WarrenCore",
             dependencies: [
                 "GoModule",
+                "CProcessSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

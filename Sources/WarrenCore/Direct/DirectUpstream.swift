@@ -25,13 +25,16 @@ public final class DirectUpstream: Upstream {
     private let delegates = Mutex<[String: any Upstream]>([:])
     private let makeDelegate: (@Sendable (String) -> any Upstream)?
 
+    /// `threadPool` runs git and waits on it (by default a pool of its own, larger than
+    /// the core count: those threads mostly wait).
     /// `discovery` enables `?go-get=1` lookups (without it only the well-known hosts and
     /// `.git` paths resolve); `makeDelegate` builds the upstream for a `mod` tag's proxy.
     public init(dataDirectory: String, configuration: DirectConfiguration = DirectConfiguration(), discovery: DiscoveryHTTP? = nil,
                 makeDelegate: (@Sendable (String) -> any Upstream)? = nil,
-                listFreshness: Duration = .seconds(10), threadPool: NIOThreadPool = .singleton) {
+                listFreshness: Duration = .seconds(10), threadPool: NIOThreadPool? = nil) {
         self.mirrorsDirectory = dataDirectory + "/vcs"
         self.scratchDirectory = dataDirectory + "/vcs-tmp"
+        let threadPool = threadPool ?? GitCommand.blockingPool
         self.git = GitCommand(environment: GitCredentialHelper.environment(configuration.credentials, base: ProcessInfo.processInfo.environment),
                               threadPool: threadPool)
         self.threadPool = threadPool

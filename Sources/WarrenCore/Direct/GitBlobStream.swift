@@ -15,9 +15,7 @@ import Glibc
 /// files, commits), so a mirror can keep one open instead of starting git per file.
 /// Everything here blocks: use it on a thread pool, never on the concurrency runtime.
 final class GitBlobStream: @unchecked Sendable {
-    private let process = Process()
-    private let stdin = Pipe()
-    private let stdout = Pipe()
+    private let process: ChildProcess
     private let turn = NSCondition()
     private var busy = false
     private var broken: String?
@@ -32,17 +30,11 @@ final class GitBlobStream: @unchecked Sendable {
     }
 
     init(git: GitCommand, repository: String) throws(Failure) {
-        process.executableURL = URL(fileURLWithPath: git.executable)
-        process.arguments = ["cat-file", "--batch"]
-        process.environment = git.environment
-        process.currentDirectoryURL = URL(fileURLWithPath: repository)
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
         do {
-            try process.run()
+            process = try ChildProcess.start(git.executable, ["cat-file", "--batch"], environment: git.environment,
+                                             directory: repository, stdin: .pipe, stdout: .pipe, stderr: .null)
         } catch {
-            throw Failure(description: "cannot run git cat-file: \(error.localizedDescription)")
+            throw Failure(description: "cannot run git cat-file: \(error.description)")
         }
     }
 
@@ -52,9 +44,9 @@ final class GitBlobStream: @unchecked Sendable {
         defer { turn.unlock() }
         guard !closed else { return }
         closed = true
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.closeInput()
+        process.terminate()
+        process.wait()
     }
 
     deinit { close() }
@@ -119,7 +111,7 @@ final class GitBlobStream: @unchecked Sendable {
         turn.unlock()
         do {
             if let broken { throw Failure(description: broken) }
-            try stdin.fileHandleForWriting.write(contentsOf: Data((name + "\n").utf8))
+            try Array((name + "\n").utf8).withUnsafeBytes { try process.write($0) }
             return try readLine().split(separator: " ")
         } catch {
             spoil("git cat-file: \(error)")
@@ -142,11 +134,7 @@ final class GitBlobStream: @unchecked Sendable {
     /// Reads what the pipe has (up to 64 KiB) into `pending`, which must be used up.
     private func fill() throws {
         if pending.count != 65536 { pending = [UInt8](repeating: 0, count: 65536) }
-        let fd = stdout.fileHandleForReading.fileDescriptor
-        var n: Int
-        repeat {
-            n = pending.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        } while n < 0 && errno == EINTR
+        let n = try pending.withUnsafeMutableBytes { try process.read(into: $0) }
         guard n > 0 else {
             pendingStart = 0
             pendingEnd = 0

@@ -6,8 +6,8 @@ import NIOPosix
 /// credential helpers all apply), Warren does everything else.
 ///
 /// git never prompts (no terminal, `GIT_TERMINAL_PROMPT=0`), its messages are in the C
-/// locale, and blocking waits run on NIO's thread pool, never on the concurrency
-/// runtime's threads.
+/// locale, and blocking waits run on a thread pool of their own (`blockingPool`), never
+/// on the concurrency runtime's threads.
 struct GitCommand: Sendable {
     let executable: String
     let environment: [String: String]
@@ -29,8 +29,18 @@ struct GitCommand: Sendable {
         var description: String { "git \(arguments.first ?? ""): \(summary)" }
     }
 
+    /// Threads that wait on git: a clone or a zip being read from cat-file holds one
+    /// while git (or the network) works, so there are many more of them than cores. On
+    /// NIO's shared pool (one thread per core) eight concurrent misses queued behind two
+    /// clones, and so did every file read the server makes on that pool.
+    static let blockingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 32)
+        pool.start()
+        return pool
+    }()
+
     init(executable: String = GitCommand.findGit(), environment: [String: String] = ProcessInfo.processInfo.environment,
-         threadPool: NIOThreadPool = .singleton) {
+         threadPool: NIOThreadPool = GitCommand.blockingPool) {
         self.executable = executable
         var env = environment
         env["GIT_TERMINAL_PROMPT"] = "0"
@@ -49,14 +59,13 @@ struct GitCommand: Sendable {
     }
 
     /// Runs `git ARGS` (in `directory` when given) and returns its standard output.
-    /// `input` is written to its standard input. Output beyond `limit` bytes fails.
-    func run(_ arguments: [String], in directory: String? = nil, input: [UInt8]? = nil,
-             limit: Int = 64 << 20) async throws(Failure) -> [UInt8] {
+    /// Output beyond `limit` bytes fails.
+    func run(_ arguments: [String], in directory: String? = nil, limit: Int = 64 << 20) async throws(Failure) -> [UInt8] {
         let executable = self.executable, environment = self.environment
         let result: Result<[UInt8], Failure>
         do {
             result = try await threadPool.runIfActive {
-                Self.runBlocking(executable, arguments, directory, environment, input, limit)
+                Self.runBlocking(executable, arguments, directory, environment, limit)
             }
         } catch {
             throw Failure(arguments: arguments, status: -1, stderr: "cannot run git: \(error)")
@@ -65,59 +74,20 @@ struct GitCommand: Sendable {
     }
 
     private static func runBlocking(_ executable: String, _ arguments: [String], _ directory: String?,
-                                    _ environment: [String: String], _ input: [UInt8]?, _ limit: Int) -> Result<[UInt8], Failure> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+                                    _ environment: [String: String], _ limit: Int) -> Result<[UInt8], Failure> {
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.start(executable, arguments, environment: environment, directory: directory)
         } catch {
-            return .failure(Failure(arguments: arguments, status: -1, stderr: "cannot run git: \(error.localizedDescription)"))
+            return .failure(Failure(arguments: arguments, status: -1, stderr: "cannot run git: \(error.description)"))
         }
-        // Standard input and error are served from other threads so that no pipe fills up
-        // while this one reads standard output.
-        let group = DispatchGroup()
-        if let input {
-            group.enter()
-            DispatchQueue.global().async {
-                try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
-                try? stdin.fileHandleForWriting.close()
-                group.leave()
-            }
-        }
-        let errorText = LockedData()
-        group.enter()
-        DispatchQueue.global().async {
-            errorText.set(stderr.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        var out: [UInt8] = []
-        var tooLarge = false
-        while true {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            if out.count + chunk.count > limit {
-                tooLarge = true
-                process.terminate()
-                break
-            }
-            out.append(contentsOf: chunk)
-        }
-        if tooLarge { _ = stdout.fileHandleForReading.readDataToEndOfFile() }
-        process.waitUntilExit()
-        group.wait()
+        let (out, errorText, tooLarge) = child.collect(limit: limit)
+        let status = child.wait()
         if tooLarge {
             return .failure(Failure(arguments: arguments, status: -1, stderr: "fatal: output larger than \(limit) bytes"))
         }
-        guard process.terminationStatus == 0 else {
-            return .failure(Failure(arguments: arguments, status: process.terminationStatus,
-                                    stderr: String(decoding: errorText.get(), as: UTF8.self)))
+        guard status == 0 else {
+            return .failure(Failure(arguments: arguments, status: status, stderr: String(decoding: errorText, as: UTF8.self)))
         }
         return .success(out)
     }
@@ -151,12 +121,4 @@ struct GitCommand: Sendable {
         }
         return out + rest
     }
-}
-
-/// Bytes handed from one thread to another.
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }
