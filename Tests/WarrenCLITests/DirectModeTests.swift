@@ -84,6 +84,35 @@ import Testing
         #expect(info.text.contains("\"Time\":\"2022-05-06T07:08:09Z\""), "\(info.text)")
     }
 
+    /// The go command asks for every `.info` and `.mod` before any zip: once direct mode
+    /// has answered a `.info`, the zip is built without being asked for, and the client's
+    /// request is then a cache hit. `--direct-prefetch off` builds nothing unasked.
+    @Test func aResolvedVersionsZipIsBuiltBeforeItIsAskedFor() async throws {
+        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
+        defer { warren.stop() }
+        let zipPath = warren.dataDir + "/modules/github.com/kr/text/@v/v0.1.0.zip"
+        #expect(try await HTTP.get(warren.url + "/github.com/kr/text/@v/v0.1.0.info").status == 200)
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: zipPath) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(FileManager.default.fileExists(atPath: zipPath), "no zip built after the .info")
+        let zip = try await HTTP.get(warren.url + "/github.com/kr/text/@v/v0.1.0.zip")
+        #expect(zip.status == 200 && zip.headers.first(name: "X-Warren-Cache") == "hit")
+        #expect(ZipNames.list(zip.body).contains("github.com/kr/text@v0.1.0/doc.go"))
+        let metrics = try await HTTP.get(warren.url + "/metrics").text
+        #expect(metrics.contains("warren_zip_prefetches_total{outcome=\"built\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("prefetch") })")
+
+        let off = try WarrenServerProcess(arguments: ["--upstream", "direct", "--direct-prefetch", "off"], environment: git.environment)
+        defer { off.stop() }
+        #expect(try await HTTP.get(off.url + "/github.com/kr/text/@v/v0.1.0.info").status == 200)
+        #expect(try await HTTP.get(off.url + "/github.com/kr/text/@v/v0.1.0.mod").status == 200)
+        try await Task.sleep(for: .seconds(1))
+        #expect(!FileManager.default.fileExists(atPath: off.dataDir + "/modules/github.com/kr/text/@v/v0.1.0.zip"))
+        let asked = try await HTTP.get(off.url + "/github.com/kr/text/@v/v0.1.0.zip")
+        #expect(asked.status == 200 && asked.headers.first(name: "X-Warren-Cache") == "miss")
+        #expect(asked.body == zip.body, "the same zip either way")
+    }
+
     @Test func missingRepositoriesAndVersionsAreNotFound() async throws {
         let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
         defer { warren.stop() }

@@ -26,6 +26,7 @@ public final class ModuleProxy: Sendable {
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
     let zipFlights = SingleFlight<StorageKey, ArtifactMetadata>()
     let downloads = DownloadRegistry()
+    let prefetcher = ZipPrefetcher()
 
     /// Largest `.info`, `list` or `@latest` accepted from an upstream.
     static let smallLimit = 1 << 20
@@ -43,6 +44,7 @@ public final class ModuleProxy: Sendable {
 
     /// Waits for zip downloads in progress (graceful shutdown).
     public func drain() async {
+        await prefetcher.drain()
         await downloads.drain()
     }
 
@@ -112,6 +114,7 @@ public final class ModuleProxy: Sendable {
             try await writeStored(key, bytes, metadata)
             let artifact = SmallArtifact(bytes: bytes, metadata: metadata, status: .miss)
             memory.put(key, artifact, cost: bytes.count + 64)
+            if kind == .info { prefetchZip(module: module, version: version, origin: origin) }
             return artifact
         }
     }
@@ -146,6 +149,12 @@ public final class ModuleProxy: Sendable {
         let (bytes, origin) = try await fetchSmall(key.upstreamPath, endpoint: endpoint, module: key.moduleName, version: nil, transform)
         let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: origin)
         try await writeStored(key, bytes, metadata)
+        switch key {
+        case .latest(let module), .query(let module, _):
+            if let version = Self.infoVersion(bytes) { prefetchZip(module: module, version: version, origin: origin) }
+        default:
+            break
+        }
         return SmallArtifact(bytes: bytes, metadata: metadata, status: .miss)
     }
 

@@ -19,6 +19,9 @@ public struct ProxyConfiguration: Sendable {
     public var retries: Int
     /// Bytes of `.info`/`.mod` kept in memory for fast answers.
     public var memoryCacheBytes: Int
+    /// Build a version's zip as soon as direct mode has answered its `.info`, before the
+    /// client asks for it (see `ZipPrefetcher`).
+    public var prefetchDirectZips = true
     /// Direct mode: private modules, insecure hosts, GOVCS rules, credentials.
     public var direct = DirectConfiguration()
 

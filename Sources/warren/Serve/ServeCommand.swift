@@ -72,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Which version control systems direct mode may use, in GOVCS syntax (Warren speaks git). (default: public:git|hg,private:all)", valueName: "rules"))
     var govcs: String?
 
+    @Option(name: .customLong("direct-prefetch"), help: ArgumentHelp("Build a version's zip from git as soon as direct mode has answered its .info, before the client asks for it: on or off. (default: on)", valueName: "on|off"))
+    var directPrefetch: String?
+
     @Option(help: ArgumentHelp("Credentials for private hosts, HOST=USER:PASSWORD or HOST=TOKEN, comma-separated. Prefer WARREN_CREDENTIALS or the config file: flags show in process lists. (default: none)", valueName: "list"))
     var credentials: String?
 
@@ -84,7 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
             ("path-prefix", pathPrefix), ("connect-timeout", connectTimeout), ("header-timeout", headerTimeout),
             ("total-timeout", totalTimeout), ("retries", retries), ("memory-cache", memoryCache),
             ("log-level", logLevel), ("log-format", logFormat), ("nosumdb", nosumdb),
-            ("private", privatePatterns), ("insecure", insecure), ("govcs", govcs), ("credentials", credentials), ("netrc", netrc),
+            ("private", privatePatterns), ("insecure", insecure), ("govcs", govcs), ("direct-prefetch", directPrefetch),
+            ("credentials", credentials), ("netrc", netrc),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
         ]
         var out: [String: String] = [:]
@@ -142,6 +146,7 @@ enum WarrenServe {
             totalTimeout: settings.totalTimeout, retries: settings.retries, memoryCacheBytes: settings.memoryCacheBytes
         )
         configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
+        configuration.prefetchDirectZips = settings.directPrefetch
         if !settings.privatePatterns.isEmpty {
             logger.notice("private modules go direct to version control only", metadata: [
                 "private": "\(settings.privatePatterns)",

@@ -32,6 +32,8 @@ struct ServeSettings: Equatable {
     var insecure = ModulePathPatterns("")
     /// Which version control systems direct mode may use (GOVCS).
     var govcs = VCSRules.fallback
+    /// Build zips in the background once direct mode has answered a version's `.info`.
+    var directPrefetch = true
     /// Per-host credentials for git and discovery (HOST=USER:PASSWORD or HOST=TOKEN).
     var credentials: [HostCredential] = []
     /// The .netrc file read for more credentials; nil: $NETRC or ~/.netrc.
@@ -45,7 +47,7 @@ struct ServeSettings: Equatable {
     static let keys = [
         "listen", "upstream", "data-dir", "list-ttl", "path-prefix", "connect-timeout", "header-timeout",
         "total-timeout", "retries", "memory-cache", "log-level", "log-format", "sumdb", "nosumdb",
-        "private", "insecure", "govcs", "credentials", "netrc",
+        "private", "insecure", "govcs", "direct-prefetch", "credentials", "netrc",
     ]
 
     static func environmentName(_ key: String) -> String {
@@ -126,6 +128,12 @@ struct ServeSettings: Equatable {
             govcs = try VCSRules(value)
         case "credentials":
             credentials = try value.split(separator: ",").map { try HostCredential.parse(String($0)) }
+        case "direct-prefetch":
+            switch value.lowercased() {
+            case "on", "true", "yes", "1": directPrefetch = true
+            case "off", "false", "no", "0": directPrefetch = false
+            default: throw Problem(description: "want on or off")
+            }
         case "netrc":
             netrc = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         default:
