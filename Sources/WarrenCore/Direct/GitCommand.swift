@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import Synchronization
 
 /// Runs the `git` binary for direct mode, as the go command does: git does the
 /// transport (so the user's git configuration, `url.<base>.insteadOf` rewrites and
@@ -49,6 +50,29 @@ struct GitCommand: Sendable {
         env["GIT_SSH_COMMAND"] = env["GIT_SSH_COMMAND"] ?? "ssh -o ControlMaster=no -o BatchMode=yes"
         self.environment = env
         self.threadPool = threadPool
+    }
+
+    /// Whether this git's `cat-file` has `--batch-command` (git 2.36 and later), asked
+    /// of `git version` once per executable.
+    static func hasBatchCommand(_ git: GitCommand) -> Bool {
+        if let known = batchCommandSupport.withLock({ $0[git.executable] }) { return known }
+        var supported = false
+        if let child = try? ChildProcess.start(git.executable, ["version"], environment: git.environment) {
+            let out = String(decoding: child.collect(limit: 4096).output, as: UTF8.self)
+            if child.wait() == 0 { supported = versionAtLeast(out, 2, 36) }
+        }
+        batchCommandSupport.withLock { $0[git.executable] = supported }
+        return supported
+    }
+
+    private static let batchCommandSupport = Mutex<[String: Bool]>([:])
+
+    /// "git version 2.39.5" (or "git version 2.39.5.windows.1") against major.minor.
+    static func versionAtLeast(_ versionLine: String, _ major: Int, _ minor: Int) -> Bool {
+        guard let number = versionLine.split(separator: " ").first(where: { $0.first?.isNumber == true }) else { return false }
+        let parts = number.split(separator: ".").prefix(2).map { Int($0) ?? 0 }
+        guard parts.count == 2 else { return false }
+        return parts[0] > major || (parts[0] == major && parts[1] >= minor)
     }
 
     static func findGit() -> String {

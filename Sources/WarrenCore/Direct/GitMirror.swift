@@ -13,9 +13,9 @@ actor GitMirror {
     /// Tags change only when the mirror is fetched: read once per fetch, by one git
     /// process however many requests ask at the same moment.
     private var tagsRead: Task<[Tag], any Error>?
-    /// One `git cat-file --batch` for small reads (go.mod files, commits), started on
-    /// first use and replaced after each fetch; git per file cost milliseconds each.
-    private var objects: GitBlobStream?
+    /// Running `git cat-file` processes for every read (go.mod files, commits, trees,
+    /// zip contents), replaced after each fetch; git per file cost milliseconds each.
+    nonisolated let readers: GitObjectReaders
 
     struct Tag: Sendable, Equatable {
         /// Without `refs/tags/`.
@@ -28,6 +28,7 @@ actor GitMirror {
         self.location = location
         self.directory = directory
         self.git = git
+        self.readers = GitObjectReaders(git: git, repository: directory)
     }
 
     /// Makes sure the mirror is at most `maxAge` old, fetching if it is older; a fetch
@@ -79,30 +80,23 @@ actor GitMirror {
             }
         }
         tagsRead = nil
-        objects = nil
+        let readers = self.readers
+        _ = try? await git.threadPool.runIfActive { readers.reset() }
         lastFetch = ContinuousClock.now
     }
 
-    /// A whole object from the mirror's cat-file process (started when needed).
-    private func object(_ name: String, limit: Int) async throws(GitCommand.Failure) -> (type: String, bytes: [UInt8])? {
-        let stream: GitBlobStream
-        if let objects {
-            stream = objects
-        } else {
-            do {
-                stream = try GitBlobStream(git: git, repository: directory)
-            } catch {
-                throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error.description)")
-            }
-            objects = stream
-        }
-        let result: Result<(type: String, bytes: [UInt8])?, GitCommand.Failure>
+    /// Runs `body` with one of the mirror's cat-file readers, on the git thread pool.
+    nonisolated func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (GitBlobStream) throws -> T) async throws(GitCommand.Failure) -> T {
+        let readers = self.readers
+        let result: Result<T, GitCommand.Failure>
         do {
             result = try await git.threadPool.runIfActive {
                 do {
-                    return .success(try stream.object(name, limit: limit))
+                    return .success(try readers.withReader(body))
                 } catch is GitBlobStream.TooLarge {
-                    return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(name) is larger than \(limit) bytes"))
+                    return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(what) is too large"))
+                } catch let e as GitBlobStream.Failure {
+                    return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(e.description)"))
                 } catch {
                     return .failure(GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error)"))
                 }
@@ -110,8 +104,12 @@ actor GitMirror {
         } catch {
             throw GitCommand.Failure(arguments: ["cat-file"], status: -1, stderr: "fatal: \(error)")
         }
-        if case .failure = result, objects === stream { objects = nil }
         return try result.get()
+    }
+
+    /// A whole object, or nil when it does not exist.
+    private func object(_ name: String, limit: Int) async throws(GitCommand.Failure) -> (type: String, bytes: [UInt8])? {
+        try await read(name) { try $0.object(name, limit: limit) }
     }
 
     /// A query (tag, branch, `HEAD`, or a commit hash or prefix) → its commit and the ref
@@ -206,14 +204,68 @@ actor GitMirror {
         var path: String
     }
 
-    /// The entries of the tree at `commit` under `path` (the whole tree for "").
-    func treeEntries(_ commit: String, under path: String, recursive: Bool) async throws(GitCommand.Failure) -> [TreeEntry] {
-        var args = ["ls-tree", "-z", "-l"]
-        if recursive { args.append("-r") }
-        args.append(commit)
-        if !path.isEmpty { args += ["--", path] }
-        let out = try await git.run(args, in: directory)
-        return out.split(separator: 0).compactMap { record in
+    /// Every file under `dir` (the whole tree for "") at `commit`, recursively, in git's
+    /// order, with paths relative to the repository root; trees themselves are not
+    /// listed. Read through a cat-file reader where git has `--batch-command`, else
+    /// with `ls-tree`.
+    func files(_ commit: String, under dir: String) async throws(GitCommand.Failure) -> [TreeEntry] {
+        if GitCommand.hasBatchCommand(git) {
+            return try await read("tree") { try Self.walk($0, commit: commit, dir: dir) }
+        }
+        var args = ["ls-tree", "-z", "-l", "-r", commit]
+        if !dir.isEmpty { args += ["--", dir] }
+        return Self.parseListing(try await git.run(args, in: directory))
+    }
+
+    /// The entry `name` of the root tree at `commit`, if there is one.
+    func rootEntry(_ commit: String, _ name: String) async throws(GitCommand.Failure) -> TreeEntry? {
+        if GitCommand.hasBatchCommand(git) {
+            return try await read("tree") { reader -> TreeEntry? in
+                guard let record = try reader.tree(commit + "^{tree}", limit: Self.treeLimit)?.first(where: { $0.name == name }) else { return nil }
+                return try Self.sized([(record, name)], reader).first
+            }
+        }
+        return Self.parseListing(try await git.run(["ls-tree", "-z", "-l", commit, "--", name], in: directory)).first { $0.path == name }
+    }
+
+    /// Largest tree object read (a directory with tens of thousands of entries).
+    static let treeLimit = 64 << 20
+
+    private static func walk(_ reader: GitBlobStream, commit: String, dir: String) throws -> [TreeEntry] {
+        var records: [(GitBlobStream.TreeRecord, String)] = []
+        func visit(_ name: String, _ prefix: String) throws {
+            guard let entries = try reader.tree(name, limit: treeLimit) else { return }
+            for e in entries {
+                let path = prefix.isEmpty ? e.name : prefix + "/" + e.name
+                if e.mode == "40000" {
+                    try visit(e.object, path)
+                } else {
+                    records.append((e, path))
+                }
+            }
+        }
+        try visit(dir.isEmpty ? commit + "^{tree}" : commit + ":" + dir, dir)
+        return try sized(records, reader)
+    }
+
+    /// Tree records as entries, with blob sizes asked of git (`info`).
+    private static func sized(_ records: [(GitBlobStream.TreeRecord, String)], _ reader: GitBlobStream) throws -> [TreeEntry] {
+        let blobs = records.filter { $0.0.mode != "160000" }.map { $0.0.object }
+        var sizes: [String: Int64] = [:]
+        for (object, answer) in zip(blobs, try reader.info(blobs)) {
+            guard let answer else { throw GitBlobStream.Failure(description: "git cat-file: object \(object) is missing") }
+            sizes[object] = answer.size
+        }
+        return records.map { record, path in
+            // Submodules (gitlinks) are commits; everything else in a tree is a blob.
+            let isCommit = record.mode == "160000"
+            return TreeEntry(mode: record.mode, type: isCommit ? "commit" : "blob", object: record.object,
+                             size: isCommit ? 0 : sizes[record.object] ?? 0, path: path)
+        }
+    }
+
+    static func parseListing(_ out: [UInt8]) -> [TreeEntry] {
+        out.split(separator: 0).compactMap { record in
             // "<mode> <type> <object> <size>\t<path>"
             guard let tab = record.firstIndex(of: 0x09) else { return nil }
             let meta = String(decoding: record[..<tab], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
