@@ -44,6 +44,9 @@ public final class DirectUpstream: Upstream {
             vcsRules: configuration.vcsRules, privatePatterns: configuration.privatePatterns, insecurePatterns: configuration.insecurePatterns)
         self.makeDelegate = makeDelegate
         try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+        // Which cat-file this git has is asked once, now, rather than by the first request.
+        let git = self.git
+        threadPool.submit { _ in _ = GitCommand.hasBatchCommand(git) }
     }
 
     public func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse {

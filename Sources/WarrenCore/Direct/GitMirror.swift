@@ -81,7 +81,9 @@ actor GitMirror {
         }
         tagsRead = nil
         let readers = self.readers
+        // The old readers go; a new one starts now, while the caller reads the tags.
         _ = try? await git.threadPool.runIfActive { readers.reset() }
+        git.threadPool.submit { _ in _ = try? readers.withReader { _ in } }
         lastFetch = ContinuousClock.now
     }
 
