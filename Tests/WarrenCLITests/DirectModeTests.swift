@@ -99,7 +99,13 @@ import Testing
         let zip = try await HTTP.get(warren.url + "/github.com/kr/text/@v/v0.1.0.zip")
         #expect(zip.status == 200 && zip.headers.first(name: "X-Warren-Cache") == "hit")
         #expect(ZipNames.list(zip.body).contains("github.com/kr/text@v0.1.0/doc.go"))
-        let metrics = try await HTTP.get(warren.url + "/metrics").text
+        // Counted once the build has finished (just after the file appears).
+        var metrics = ""
+        for _ in 0..<100 {
+            metrics = try await HTTP.get(warren.url + "/metrics").text
+            if metrics.contains("warren_zip_prefetches_total{outcome=\"built\"} 1") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(metrics.contains("warren_zip_prefetches_total{outcome=\"built\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("prefetch") })")
 
         let off = try WarrenServerProcess(arguments: ["--upstream", "direct", "--direct-prefetch", "off"], environment: git.environment)

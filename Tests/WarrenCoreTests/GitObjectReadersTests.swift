@@ -90,6 +90,12 @@ import GoModule
         #expect(!next.1, "a broken reader is never lent again")
         readers.reset()
         #expect(try readers.withReader { r in r.isBroken } == false)
+        // Idle readers are kept for a while, then closed.
+        let kept = try readers.withReader { r in r.pid }
+        #expect(readers.closeIdle(olderThan: .seconds(60)) == 1)
+        #expect(try readers.withReader { r in r.pid } == kept)
+        #expect(readers.closeIdle(olderThan: .zero) == 0)
+        #expect(try readers.withReader { r in r.pid } != kept)
     }
 
     func objectID(_ gitDir: String, _ name: String) throws -> String? {
@@ -110,5 +116,28 @@ import GoModule
         #expect(DirectModule.rfc3339UTC(0) == "1970-01-01T00:00:00Z")
         #expect(DirectModule.rfc3339UTC(1_651_820_889) == "2022-05-06T07:08:09Z")
         #expect(DirectModule.rfc3339UTC(1_709_251_199) == "2024-02-29T23:59:59Z")
+    }
+}
+
+/// `git ls-remote --symref` as a mirror compares it with its own refs.
+@Suite struct RemoteRefsTests {
+    @Test func branchesTagsAndHEADOnly() {
+        let output = """
+        ref: refs/heads/main\tHEAD
+        1111111111111111111111111111111111111111\tHEAD
+        1111111111111111111111111111111111111111\trefs/heads/main
+        2222222222222222222222222222222222222222\trefs/pull/7/head
+        3333333333333333333333333333333333333333\trefs/tags/v1.0.0
+        4444444444444444444444444444444444444444\trefs/tags/v1.0.0^{}
+        5555555555555555555555555555555555555555\trefs/tags/v1.1.0
+
+        """
+        let parsed = RemoteRefs.parse(Array(output.utf8))
+        #expect(parsed.head == "refs/heads/main")
+        #expect(parsed.refs == ["refs/heads/main": String(repeating: "1", count: 40),
+                                "refs/tags/v1.0.0": String(repeating: "3", count: 40),
+                                "refs/tags/v1.1.0": String(repeating: "5", count: 40)])
+        let local = "1111111111111111111111111111111111111111 refs/heads/main\n3333333333333333333333333333333333333333 refs/tags/v1.0.0\n5555555555555555555555555555555555555555 refs/tags/v1.1.0\n"
+        #expect(RemoteRefs.parseLocal(Array(local.utf8)) == parsed.refs)
     }
 }

@@ -16,9 +16,12 @@ public final class DirectUpstream: Upstream {
     let scratchDirectory: String
     let git: GitCommand
     let threadPool: NIOThreadPool
-    /// How old a mirror may be for `list` and `@latest` (the engine caches those too).
+    /// How old a mirror may be for `list`, `@latest` and queries (the engine caches those
+    /// answers too, for the same time: `--list-ttl`).
     let listFreshness: Duration
     private let mirrors = Mutex<[String: GitMirror]>([:])
+    /// How long a mirror's idle cat-file processes are kept.
+    static let readerIdleTime: Duration = .seconds(60)
 
     let resolver: RepositoryResolver
     /// Upstreams for `mod` go-import tags, by URL.
@@ -47,6 +50,16 @@ public final class DirectUpstream: Upstream {
         // Which cat-file this git has is asked once, now, rather than by the first request.
         let git = self.git
         threadPool.submit { _ in _ = GitCommand.hasBatchCommand(git) }
+        // Mirrors not read for a while give their cat-file processes back.
+        Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.readerIdleTime / 2)
+                guard let self else { return }
+                let all = self.mirrors.withLock { Array($0.values) }
+                let pool = self.threadPool
+                _ = try? await pool.runIfActive { for m in all { m.readers.closeIdle(olderThan: Self.readerIdleTime) } }
+            }
+        }
     }
 
     public func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse {

@@ -59,6 +59,9 @@ final class GitBlobStream: @unchecked Sendable {
 
     deinit { close() }
 
+    /// The git process's id (for diagnostics and tests).
+    var pid: Int32 { process.pid }
+
     /// Whether the stream is out of step (a reader dropped mid-blob, a failed read): it
     /// must not be used again.
     var isBroken: Bool {

@@ -13,6 +13,9 @@ actor GitMirror {
     /// Tags change only when the mirror is fetched: read once per fetch, by one git
     /// process however many requests ask at the same moment.
     private var tagsRead: Task<[Tag], any Error>?
+    /// The branches and tags the remote advertised when the mirror last matched it (nil
+    /// until known in this process): a refresh that sees the same skips the fetch.
+    private var remoteRefs: [String: String]?
     /// Running `git cat-file` processes for every read (go.mod files, commits, trees,
     /// zip contents), replaced after each fetch; git per file cost milliseconds each.
     nonisolated let readers: GitObjectReaders
@@ -68,16 +71,30 @@ actor GitMirror {
                 try? FileManager.default.removeItem(atPath: scratch)
                 throw error
             }
+            remoteRefs = nil
         } else {
-            _ = try await git.run(["fetch", "--quiet", "--force", "--prune", "--no-auto-gc", location.url,
-                                   "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: directory, limit: 1 << 20)
+            // One connection tells whether anything changed: usually nothing has, and the
+            // mirror (with its tags read and its cat-file readers running) stays as it is.
+            let advertised = RemoteRefs.parse(try await git.run(["ls-remote", "--symref", location.url], in: directory, limit: 64 << 20))
+            let known: [String: String]
+            if let remoteRefs {
+                known = remoteRefs
+            } else {
+                known = RemoteRefs.parseLocal(try await git.run(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"], in: directory))
+            }
             // HEAD follows the remote's default branch: @latest of an untagged module is
             // its head's pseudo-version.
-            let symref = try await git.run(["ls-remote", "--symref", location.url, "HEAD"], in: directory, limit: 1 << 20)
-            if let line = String(decoding: symref, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("ref: ") }),
-               let branch = line.dropFirst(5).split(separator: "\t").first, branch.hasPrefix("refs/heads/") {
-                _ = try await git.run(["symbolic-ref", "HEAD", String(branch)], in: directory)
+            if let head = advertised.head, head != Self.readHEAD(directory) {
+                _ = try await git.run(["symbolic-ref", "HEAD", head], in: directory)
             }
+            if advertised.refs == known {
+                remoteRefs = advertised.refs
+                lastFetch = ContinuousClock.now
+                return
+            }
+            _ = try await git.run(["fetch", "--quiet", "--force", "--prune", "--no-auto-gc", location.url,
+                                   "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: directory, limit: 1 << 20)
+            remoteRefs = advertised.refs
         }
         tagsRead = nil
         let readers = self.readers
@@ -85,6 +102,12 @@ actor GitMirror {
         _ = try? await git.threadPool.runIfActive { readers.reset() }
         git.threadPool.submit { _ in _ = try? readers.withReader { _ in } }
         lastFetch = ContinuousClock.now
+    }
+
+    /// The branch a bare repository's HEAD names (`refs/heads/main`), read from its file.
+    static func readHEAD(_ directory: String) -> String? {
+        guard let text = try? String(contentsOfFile: directory + "/HEAD", encoding: .utf8), text.hasPrefix("ref: ") else { return nil }
+        return text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs `body` with one of the mirror's cat-file readers, on the git thread pool.

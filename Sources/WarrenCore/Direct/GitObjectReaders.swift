@@ -16,7 +16,8 @@ final class GitObjectReaders: Sendable {
 
     private struct State {
         var generation = 0
-        var idle: [GitBlobStream] = []
+        /// Idle readers and when each was given back.
+        var idle: [(reader: GitBlobStream, since: ContinuousClock.Instant)] = []
     }
 
     private let state = Mutex(State())
@@ -35,7 +36,7 @@ final class GitObjectReaders: Sendable {
     }
 
     private func borrow() throws(GitBlobStream.Failure) -> (GitBlobStream, Int) {
-        let (idle, generation) = state.withLock { s in (s.idle.popLast(), s.generation) }
+        let (idle, generation) = state.withLock { s in (s.idle.popLast()?.reader, s.generation) }
         if let idle { return (idle, generation) }
         return (try GitBlobStream(git: git, repository: repository), generation)
     }
@@ -43,7 +44,7 @@ final class GitObjectReaders: Sendable {
     private func giveBack(_ reader: GitBlobStream, generation: Int) {
         let kept = !reader.isBroken && state.withLock { s -> Bool in
             guard s.generation == generation, s.idle.count < keep else { return false }
-            s.idle.append(reader)
+            s.idle.append((reader, ContinuousClock.now))
             return true
         }
         if !kept { reader.close() }
@@ -54,8 +55,22 @@ final class GitObjectReaders: Sendable {
         let old = state.withLock { s -> [GitBlobStream] in
             s.generation += 1
             defer { s.idle = [] }
-            return s.idle
+            return s.idle.map(\.reader)
         }
         for reader in old { reader.close() }
+    }
+
+    /// Closes readers idle for longer than `age`: a server with thousands of mirrors
+    /// keeps processes only for the repositories in use. Returns how many are left.
+    @discardableResult
+    func closeIdle(olderThan age: Duration) -> Int {
+        let now = ContinuousClock.now
+        let (expired, left) = state.withLock { s -> ([GitBlobStream], Int) in
+            let old = s.idle.filter { now - $0.since > age }.map(\.reader)
+            s.idle.removeAll { now - $0.since > age }
+            return (old, s.idle.count)
+        }
+        for reader in expired { reader.close() }
+        return left
     }
 }

@@ -39,7 +39,9 @@ public struct UpstreamChain: Sendable {
         let usesDirect = !privatePatterns.isEmpty || list.entries.contains { if case .direct = $0.source { return true } else { return false } }
         let direct: (any Upstream)? = usesDirect
             ? DirectUpstream(dataDirectory: configuration.dataDirectory, configuration: configuration.direct,
-                             discovery: client.discovery, makeDelegate: httpUpstream)
+                             discovery: client.discovery, makeDelegate: httpUpstream,
+                             // A mirror fetched within the list TTL is as fresh as a cached list.
+                             listFreshness: .milliseconds(Int64(max(0, configuration.listTTL) * 1000)))
             : nil
         let entries = list.entries.map { entry -> Entry in
             let upstream: any Upstream
