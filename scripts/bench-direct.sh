@@ -7,6 +7,9 @@
 # cold (no mirror, no module cache) and warm (mirrors/VCS cache kept, artifacts gone),
 # and the time of a `list` of a repository with 1000 tags, mirror warm.
 #   scripts/bench-direct.sh [ROUNDS]   (default 5; the medians are reported)
+# The repositories are read as file:// URLs, or with GIT_RTT_MS=N over git's smart HTTP
+# protocol (scripts/git-http-server.py: git http-backend, every connection and every
+# request delayed N ms, a simulated network round trip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-5}"
@@ -31,6 +34,7 @@ BENCH_DIR="${BENCH_DIR:-$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm |
 WORK=$(mktemp -d "$BENCH_DIR/warren-bench-direct.XXXXXX")
 cleanup() {
   [ -n "${WARREN_PID:-}" ] && kill "$WARREN_PID" 2>/dev/null || true
+  [ -n "${GIT_SERVER_PID:-}" ] && kill "$GIT_SERVER_PID" 2>/dev/null || true
   chmod -R u+w "$WORK" 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -55,17 +59,28 @@ for m in "${MODULES[@]}"; do
   # Packed, as a hosting server keeps its repositories (a loose-object repository makes
   # every clone and fetch recompress each object).
   git -C "$WORK/repos/$m.git" gc -q
-  printf '[url "file://%s"]\n\tinsteadOf = https://%s\n' "$WORK/repos/$m.git" "$m" >> "$GIT_CONFIG_GLOBAL"
   TARGETS+=("$m@v1.0.0" "$m@v1.2.0")
 done
 # A repository with 1000 tags.
 w="$WORK/work/tags"; mkdir -p "$w"
 (cd "$w" && g init -q -b master && printf 'module github.com/bench/tags\n' > go.mod && g add -A && g commit -q -m one \
    && for i in $(seq 0 999); do echo "refs/tags/v1.$i.0 $(git rev-parse HEAD)"; done | awk '{print "create " $1 " " $2}' | git update-ref --stdin)
-g clone -q --bare "$w" "$WORK/repos/tags.git"
-git -C "$WORK/repos/tags.git" gc -q
-printf '[url "file://%s"]\n\tinsteadOf = https://github.com/bench/tags\n' "$WORK/repos/tags.git" >> "$GIT_CONFIG_GLOBAL"
-echo "modules: ${#TARGETS[@]} versions of $(( ${#TARGETS[@]} / 2 )) repositories; working directory on $(df --output=fstype "$WORK" | tail -1)"
+g clone -q --bare "$w" "$WORK/repos/github.com/bench/tags.git"
+git -C "$WORK/repos/github.com/bench/tags.git" gc -q
+if [ -n "${GIT_RTT_MS:-}" ]; then
+  python3 scripts/git-http-server.py --root "$WORK/repos" --rtt-ms "$GIT_RTT_MS" --port-file "$WORK/git-port" &
+  GIT_SERVER_PID=$!
+  for _ in $(seq 100); do [ -f "$WORK/git-port" ] && break; sleep 0.1; done
+  BASE="http://127.0.0.1:$(cat "$WORK/git-port")"
+  WHERE="git smart HTTP, ${GIT_RTT_MS} ms per connection and per request"
+else
+  BASE="file://$WORK/repos"
+  WHERE="file:// repositories"
+fi
+for m in $(cd "$WORK/repos" && find . -name '*.git' -prune | sed 's|^\./||; s|\.git$||'); do
+  printf '[url "%s/%s.git"]\n\tinsteadOf = https://%s\n' "$BASE" "$m" "$m" >> "$GIT_CONFIG_GLOBAL"
+done
+echo "modules: ${#TARGETS[@]} versions of $(( ${#TARGETS[@]} / 2 )) repositories ($WHERE); working directory on $(df --output=fstype "$WORK" | tail -1)"
 
 goenv() { env GOPATH="$WORK/gopath" GOMODCACHE="$1" GOCACHE="$WORK/gocache" GOSUMDB=off GOFLAGS=-modcacherw \
   GONOSUMDB= GOPRIVATE= GO111MODULE=on GOPROXY="$2" "${@:3}"; }
@@ -115,16 +130,16 @@ for r in $(seq "$ROUNDS"); do
   stop_warren; rm -rf "$WORK/data-srv/modules"; start_warren "$WORK/data-srv"
   t=$(now); fetch_all; elapsed "$t" >> "$WORK/srv-warm"
 
-  # The 1000-tag list, mirror warm: each sample is a fresh Warren (no cached answer),
-  # so the time includes the incremental git fetch, reading the tags and the versions.
+  # The 1000-tag list, mirror warm, no stored answer. Warren runs with --list-ttl 0, so
+  # each sample asks the repository whether anything changed (one ls-remote; a fetch if
+  # something did), then reads the tags and computes the list again.
   stop_warren
   curl_list() { curl -s -o "$WORK/list.out" -w '%{time_total}\n' "$W/github.com/bench/tags/@v/list"; }
-  start_warren "$WORK/data"; curl_list >/dev/null; stop_warren
+  forget_list() { rm -f "$WORK/data/modules/github.com/bench/tags/@v/list" "$WORK/data/modules/github.com/bench/tags/@v/list.meta"; }
+  start_warren "$WORK/data"; forget_list; curl_list >/dev/null
   for _ in $(seq 5); do
-    start_warren "$WORK/data"; curl_list; [ "$(wc -l < "$WORK/list.out")" = 1000 ] || { echo "list is not 1000 versions"; exit 1; }
-    stop_warren
+    forget_list; curl_list; [ "$(wc -l < "$WORK/list.out")" = 1000 ] || { echo "list is not 1000 versions"; exit 1; }
   done | median >> "$WORK/list"
-  start_warren "$WORK/data"
   stop_warren
 done
 
@@ -132,10 +147,11 @@ GC=$(median < "$WORK/go-cold"); GW=$(median < "$WORK/go-warm")
 WC=$(median < "$WORK/w-cold"); WW=$(median < "$WORK/w-warm"); L=$(median < "$WORK/list")
 FL=$(median < "$WORK/floor"); SC=$(median < "$WORK/srv-cold"); SW=$(median < "$WORK/srv-warm")
 echo
+echo "repositories: $WHERE"
 echo "| ${#TARGETS[@]} module versions, $ROUNDS rounds (median) | go alone (GOPROXY=direct) | through Warren direct mode | ratio |"
 echo "|---|---|---|---|"
 printf '| cold (no mirror, empty module cache) | %.2f s | %.2f s | %.1f× |\n' "$GC" "$WC" "$(echo "$GC / $WC" | bc -l)"
 printf '| warm (mirrors kept, artifacts gone)  | %.2f s | %.2f s | %.1f× |\n' "$GW" "$WW" "$(echo "$GW / $WW" | bc -l)"
 printf '\nthe go command alone from a file:// proxy of the same built artifacts (its own floor): %.2f s\n' "$FL"
 printf 'Warren alone, every .info/.mod/.zip fetched by curl (8 at a time): cold %.2f s, warm mirror %.2f s\n' "$SC" "$SW"
-printf '\nlist of a repository with 1000 tags, mirror warm, nothing cached in Warren: %.1f ms (median of 5 fresh starts)\n' "$(echo "$L * 1000" | bc -l)"
+printf '\nlist of a repository with 1000 tags, mirror warm, no stored answer (ls-remote included): %.1f ms (median of 5)\n' "$(echo "$L * 1000" | bc -l)"
