@@ -75,7 +75,10 @@ actor GitMirror {
         } else {
             // One connection tells whether anything changed: usually nothing has, and the
             // mirror (with its tags read and its cat-file readers running) stays as it is.
-            let advertised = RemoteRefs.parse(try await git.run(["ls-remote", "--symref", location.url], in: directory, limit: 64 << 20))
+            // (Only HEAD, branches and tags are asked for: a hosting server also advertises
+            // every pull request, which the server filters out with protocol v2.)
+            let advertised = RemoteRefs.parse(try await git.run(["ls-remote", "--symref", location.url, "HEAD", "refs/heads/*", "refs/tags/*"],
+                                                                in: directory, limit: 64 << 20))
             let known: [String: String]
             if let remoteRefs {
                 known = remoteRefs
