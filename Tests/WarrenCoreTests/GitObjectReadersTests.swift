@@ -39,11 +39,13 @@ import GoModule
         return GitMirror(location: location, directory: gitDir, git: GitCommand())
     }
 
-    func lsTree(_ gitDir: String, _ args: [String]) throws -> [GitMirror.TreeEntry] {
-        let child = try ChildProcess.start("/usr/bin/git", ["ls-tree", "-z", "-l"] + args, environment: ["PATH": "/usr/bin:/bin"], directory: gitDir)
-        let out = child.collect(limit: 1 << 20).output
-        #expect(child.wait() == 0)
-        return GitMirror.parseListing(out)
+    func lsTree(_ gitDir: String, _ args: [String]) async throws -> [GitMirror.TreeEntry] {
+        try await offThread {
+            let child = try ChildProcess.start("/usr/bin/git", ["ls-tree", "-z", "-l"] + args, environment: ["PATH": "/usr/bin:/bin"], directory: gitDir)
+            let out = child.collect(limit: 1 << 20).output
+            guard child.wait() == 0 else { throw ChildProcess.Failure(description: "git ls-tree failed") }
+            return GitMirror.parseListing(out)
+        }
     }
 
     func same(_ a: [GitMirror.TreeEntry], _ b: [GitMirror.TreeEntry]) -> Bool {
@@ -51,57 +53,75 @@ import GoModule
     }
 
     @Test func treesReadThroughCatFileMatchLsTree() async throws {
-        let (gitDir, commit) = try Self.makeRepository()
+        let (gitDir, commit) = try await offThread { try Self.makeRepository() }
         defer { try? FileManager.default.removeItem(atPath: (gitDir as NSString).deletingLastPathComponent) }
         let mirror = Self.mirror(gitDir)
         let whole = try await mirror.files(commit, under: "")
-        #expect(same(whole, try lsTree(gitDir, ["-r", commit])), "\(whole.map(\.path))")
+        #expect(same(whole, try await lsTree(gitDir, ["-r", commit])), "\(whole.map(\.path))")
         #expect(whole.contains { $0.path == "a/sub" && $0.type == "commit" })
         #expect(whole.contains { $0.path == "link" && $0.mode == "120000" })
         #expect(whole.contains { $0.path == "run.sh" && $0.mode == "100755" })
         let sub = try await mirror.files(commit, under: "a")
-        #expect(same(sub, try lsTree(gitDir, ["-r", commit, "--", "a"])), "\(sub.map(\.path))")
+        #expect(same(sub, try await lsTree(gitDir, ["-r", commit, "--", "a"])), "\(sub.map(\.path))")
         #expect(try await mirror.files(commit, under: "nowhere").isEmpty)
         let license = try await mirror.rootEntry(commit, "go.mod")
         #expect(license?.size == 21 && license?.path == "go.mod")
         #expect(try await mirror.rootEntry(commit, "LICENSE") == nil)
     }
 
-    @Test func readersAreReusedUntilBrokenOrReset() throws {
-        let (gitDir, commit) = try Self.makeRepository()
-        defer { try? FileManager.default.removeItem(atPath: (gitDir as NSString).deletingLastPathComponent) }
-        let readers = GitObjectReaders(git: GitCommand(), repository: gitDir)
-        let first = try readers.withReader { r in ObjectIdentifier(r) }
-        #expect(try readers.withReader { r in ObjectIdentifier(r) } == first, "an idle reader is reused")
-        // A reader dropped in the middle of a blob leaves the stream out of step.
-        let blob = try readers.withReader { r in try r.object(commit + ":go.mod", limit: 1024) }
-        #expect(blob.map { String(decoding: $0.bytes, as: UTF8.self) } == "module example.com/m\n")
-        let spoiled = try readers.withReader { r -> ObjectIdentifier in
-            let size = try #require(try r.info([commit + ":go.mod"]).first??.size)
-            var reader: (any SequentialByteReader)? = try r.open(try #require(try self.objectID(gitDir, commit + ":go.mod")), size: size)
-            var one = [UInt8](repeating: 0, count: 1)
-            _ = try one.withUnsafeMutableBytes { try reader?.read(into: $0) }
-            reader = nil
-            #expect(r.isBroken)
-            return ObjectIdentifier(r)
-        }
-        #expect(spoiled == first)
-        let next = try readers.withReader { r in (ObjectIdentifier(r), r.isBroken) }
-        #expect(!next.1, "a broken reader is never lent again")
-        readers.reset()
-        #expect(try readers.withReader { r in r.isBroken } == false)
-        // Idle readers are kept for a while, then closed.
-        let kept = try readers.withReader { r in r.pid }
-        #expect(readers.closeIdle(olderThan: .seconds(60)) == 1)
-        #expect(try readers.withReader { r in r.pid } == kept)
-        #expect(readers.closeIdle(olderThan: .zero) == 0)
-        #expect(try readers.withReader { r in r.pid } != kept)
+    /// What the reader pool did, step by step (observed on a thread of its own).
+    struct PoolObservations: Sendable {
+        var reusedIdle = false
+        var blob = ""
+        var brokenAfterDrop = false
+        var brokenReaderWasTheIdleOne = false
+        var lentAfterBreak: Bool?
+        var soundAfterReset = false
+        var keptWhileYoung = false
+        var idleLeftYoung = -1
+        var idleLeftOld = -1
+        var newAfterExpiry = false
     }
 
-    func objectID(_ gitDir: String, _ name: String) throws -> String? {
-        let child = try ChildProcess.start("/usr/bin/git", ["rev-parse", name], environment: ["PATH": "/usr/bin:/bin"], directory: gitDir)
-        let out = String(decoding: child.collect(limit: 4096).output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return child.wait() == 0 ? out : nil
+    @Test func readersAreReusedUntilBrokenOrReset() async throws {
+        let seen = try await offThread { () -> PoolObservations in
+            let (gitDir, commit) = try Self.makeRepository()
+            defer { try? FileManager.default.removeItem(atPath: (gitDir as NSString).deletingLastPathComponent) }
+            var seen = PoolObservations()
+            let readers = GitObjectReaders(git: GitCommand(), repository: gitDir)
+            let first = try readers.withReader { r in r.pid }
+            seen.reusedIdle = try readers.withReader { r in r.pid } == first
+            seen.blob = try readers.withReader { r in try r.object(commit + ":go.mod", limit: 1024) }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+            // A reader dropped in the middle of a blob leaves the stream out of step.
+            let (brokenPid, broken) = try readers.withReader { r -> (Int32, Bool) in
+                guard let size = try r.info([commit + ":go.mod"]).first??.size,
+                      let id = try r.tree(commit + "^{tree}", limit: 1 << 20)?.first(where: { $0.name == "go.mod" })?.object else { return (r.pid, false) }
+                var reader: (any SequentialByteReader)? = try r.open(id, size: size)
+                var one = [UInt8](repeating: 0, count: 1)
+                _ = try one.withUnsafeMutableBytes { try reader?.read(into: $0) }
+                reader = nil
+                return (r.pid, r.isBroken)
+            }
+            seen.brokenAfterDrop = broken
+            seen.brokenReaderWasTheIdleOne = brokenPid == first
+            seen.lentAfterBreak = try readers.withReader { r in r.pid == brokenPid || r.isBroken }
+            readers.reset()
+            seen.soundAfterReset = try readers.withReader { r in !r.isBroken }
+            // Idle readers are kept for a while, then closed.
+            let kept = try readers.withReader { r in r.pid }
+            seen.idleLeftYoung = readers.closeIdle(olderThan: .seconds(60))
+            seen.keptWhileYoung = try readers.withReader { r in r.pid } == kept
+            seen.idleLeftOld = readers.closeIdle(olderThan: .zero)
+            seen.newAfterExpiry = try readers.withReader { r in r.pid } != kept
+            return seen
+        }
+        #expect(seen.reusedIdle, "an idle reader is reused")
+        #expect(seen.blob == "module example.com/m\n")
+        #expect(seen.brokenAfterDrop && seen.brokenReaderWasTheIdleOne)
+        #expect(seen.lentAfterBreak == false, "a broken reader is never lent again")
+        #expect(seen.soundAfterReset)
+        #expect(seen.idleLeftYoung == 1 && seen.keptWhileYoung)
+        #expect(seen.idleLeftOld == 0 && seen.newAfterExpiry)
     }
 
     @Test func gitVersionsWithBatchCommand() {
