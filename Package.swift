@@ -42,6 +42,12 @@ let package = Package(
             name: "CProcessSpawn",
             path: "Sources/CProcessSpawn"
         ),
+        // The kernel's TCP_INFO layout (bytes acknowledged by the peer), which glibc's
+        // headers do not have: how Warren tells a slow client from a stalled one.
+        .target(
+            name: "CTCPInfo",
+            path: "Sources/CTCPInfo"
+        ),
         // The Go module domain: paths, versions, go.mod, zips, hashes, patterns. No networking.
         .target(
             name: "GoModule",
@@ -69,6 +75,7 @@ let package = Package(
             name: "WarrenServer",
             dependencies: [
                 "WarrenCore",
+                "CTCPInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

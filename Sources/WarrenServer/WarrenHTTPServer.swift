@@ -14,12 +14,15 @@ public enum WarrenHTTPServer {
         /// Bytes of ready answers for the hot path (`HotResponseTable`); 0 turns it off.
         /// The bodies are shared with the engine's memory cache, so this costs little more.
         public var hotResponseBytes: Int
+        /// Timeouts, the connection cap and pipelining bounds for clients.
+        public var limits: ClientLimits
 
-        public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20) {
+        public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits()) {
             self.host = host
             self.port = port
             self.pathPrefix = pathPrefix
             self.hotResponseBytes = hotResponseBytes
+            self.limits = limits
         }
     }
 
@@ -35,10 +38,16 @@ public enum WarrenHTTPServer {
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger
+        let limits = settings.limits
+        let registry = ConnectionRegistry(limit: limits.maxConnections)
+        // GOPROXY requests are a line and a few headers; a large header is an attack.
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100)
         return Application(
             responder: responder,
             server: HTTPServerBuilder { respond in
-                HotHTTP1Channel(inner: HTTP1Channel(responder: respond), table: hot, logger: requestLogger)
+                WarrenHTTP1Channel(inner: HTTP1Channel(responder: respond, configuration: .init(httpDecoderConfiguration: decoder)),
+                                   table: hot, limits: limits, registry: registry, logger: requestLogger)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port),

@@ -9,10 +9,7 @@ import Testing
     let fixture = ModuleFixture.shared
 
     func start() async throws -> (FaultyUpstream, WarrenServerProcess) {
-        let upstream = FaultyUpstream(root: fixture.root)
-        try await upstream.start()
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--retries", "0"])
-        return (upstream, warren)
+        try await startProxyOnFixture()
     }
 
     static func hotAnswers(_ warren: WarrenServerProcess) async throws -> Int {

@@ -42,6 +42,11 @@ public enum ProxyRequest: Sendable, Equatable {
 
     /// Longest request path accepted; real module paths are far shorter.
     public static let maxPathLength = 1024
+    /// Longest path element and version accepted, case-encoded as stored. Each becomes a
+    /// file or directory name (a version also gets `.info` or a staging suffix of about
+    /// 40 bytes), and file systems refuse names over 255 bytes. The go command sets no
+    /// limit of its own; no real module comes near this one.
+    public static let maxElementLength = 200
 
     /// Parses a request path relative to the proxy root (no leading slash), still
     /// percent-encoded as it arrived.
@@ -50,6 +55,7 @@ public enum ProxyRequest: Sendable, Equatable {
             throw .badRequest("request path too long")
         }
         let path = try percentDecode(rawPath)
+        try checkLengths(path)
         if let r = path.firstRange(of: "/@v/") {
             let escapedModule = String(path[..<r.lowerBound])
             let file = String(path[r.upperBound...])
@@ -89,6 +95,24 @@ public enum ProxyRequest: Sendable, Equatable {
             return .latest(module: try decodeModule(String(path.dropLast("/@latest".count))))
         }
         throw .notFound("not a module proxy request")
+    }
+
+    /// Refuses a path element (of the module path, or the version of an artifact
+    /// request) longer than `maxElementLength`, before anything is looked up or stored.
+    static func checkLengths(_ path: String) throws(ProxyError) {
+        let elements = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        for (i, element) in elements.enumerated() {
+            var length = element.count
+            var what = "path element"
+            if i == elements.count - 1, i > 0, elements[i - 1].elementsEqual("@v".utf8) {
+                // `<version>.info|.mod|.zip`: the version is what becomes a file name.
+                length = (element.lastIndex(of: UInt8(ascii: ".")).map { element[..<$0] } ?? element).count
+                what = "version"
+            }
+            if length > maxElementLength {
+                throw .badRequest("\(what) too long (\(length) bytes; at most \(maxElementLength))")
+            }
+        }
     }
 
     /// Versions and queries (tags, branches, commit prefixes) the go command can send:

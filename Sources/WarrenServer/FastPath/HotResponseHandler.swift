@@ -19,7 +19,10 @@ import WarrenCore
 /// unusual — is passed on to Hummingbird untouched.
 ///
 /// Order is kept for pipelined requests: while a request passed on is still being
-/// answered, later requests are passed on too.
+/// answered, later requests are passed on too. At most one stored file is open per
+/// connection: while one is being sent, later requests wait here (a client pipelining
+/// thousands of requests for a zip and reading none must not make Warren open the zip
+/// thousands of times; `ConnectionGuardHandler` stops reading the socket meanwhile).
 ///
 /// Whatever the ordinary path decides per request must be decided here too, or the
 /// request passed on: today that is nothing (every cached artifact is public to every
@@ -36,6 +39,9 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pendingOnSlowPath = 0
     /// The request being read was answered here: its remaining parts are dropped.
     private var answeredHere = false
+    /// A stored file is being sent; parts that arrive meanwhile wait in `queued`.
+    private var fileInFlight = false
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
 
     init(table: HotResponseTable, logger: Logger) {
         self.table = table
@@ -43,10 +49,20 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Request headers that can change the answer; a request with any of them goes the slow way.
-    static let disqualifying = ["range", "if-range", "if-none-match", "if-modified-since", "connection", "expect"]
+    static let disqualifying = ["range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since",
+                                "connection", "expect"]
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if fileInFlight || !queued.isEmpty {
+            queued.append(part)
+            return
+        }
+        process(part, context: context)
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let request):
             if pendingOnSlowPath == 0, let entry = hit(request), answer(request, with: entry, context: context) {
                 answeredHere = true
@@ -54,16 +70,28 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             answeredHere = false
             pendingOnSlowPath += 1
-            context.fireChannelRead(data)
+            context.fireChannelRead(wrapInboundOut(part))
         case .body:
-            if !answeredHere { context.fireChannelRead(data) }
+            if !answeredHere { context.fireChannelRead(wrapInboundOut(part)) }
         case .end:
             if answeredHere {
                 answeredHere = false
             } else {
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             }
         }
+    }
+
+    /// The file answer is out: the requests that waited for it go on, in order.
+    private func fileSent(context: ChannelHandlerContext) {
+        fileInFlight = false
+        var replayed = false
+        while !fileInFlight, let part = queued.popFirst() {
+            replayed = true
+            process(part, context: context)
+        }
+        // Hummingbird's channel hands parts on at read-complete.
+        if replayed { context.fireChannelReadComplete() }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -113,10 +141,12 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         if let opened {
+            fileInFlight = true
             let channel = context.channel
-            done.futureResult.whenComplete { _ in
+            done.futureResult.assumeIsolated().whenComplete { _ in
                 try? opened.close()
                 try? channel.syncOptions?.setOption(Self.cork, value: 0)
+                self.fileSent(context: context)
             }
         }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GoModule
 import HTTPTypes
 import Hummingbird
@@ -35,6 +36,9 @@ struct ResponseBuilder {
         if let etag = served.etag { headers[.eTag] = etag }
         if let lm = served.lastModified { headers[.lastModified] = HTTPDate.format(lm) }
 
+        if Self.preconditionFails(request, etag: served.etag, lastModified: served.lastModified) {
+            return log.finish(ProxyResponder.text(.preconditionFailed, "precondition failed: the artifact's ETag or date does not match"), endpoint: endpoint)
+        }
         if Self.notModified(request, etag: served.etag, lastModified: served.lastModified) {
             return log.finish(Response(status: .notModified, headers: headers), endpoint: endpoint)
         }
@@ -120,7 +124,8 @@ struct ResponseBuilder {
                     try await writer.finish(nil)
                     line.complete(endpoint: endpoint, status: Int(status.code))
                 } catch {
-                    line.complete(endpoint: endpoint, status: Int(status.code), aborted: "\(error)")
+                    // The client went away mid-body: nginx's 499, not a server fault.
+                    line.complete(endpoint: endpoint, status: Self.clientClosedRequest, aborted: "client closed the connection")
                     throw error
                 }
             })
@@ -160,19 +165,29 @@ struct ResponseBuilder {
                         case .failure(let e)?:
                             // Headers are gone already: cutting the connection is the only
                             // way to tell the client, and it never gets a complete bad zip.
+                            log.bytes = sent
+                            log.complete(endpoint: endpoint, status: e.status, aborted: e.message)
                             throw e
                         case nil:
                             continue
                         }
                     }
+                } catch let e as ProxyError {
+                    throw e
                 } catch {
+                    // Writing failed: the client closed the connection (nginx's 499). Not
+                    // a 5xx: the download goes on for the others and for the cache.
                     log.bytes = sent
-                    log.complete(endpoint: endpoint, status: 502, aborted: "\(error)")
+                    log.complete(endpoint: endpoint, status: Self.clientClosedRequest, aborted: "client closed the connection")
                     throw error
                 }
             })
         }
     }
+
+    /// The status logged and counted for a client that closed the connection before its
+    /// answer was complete, as nginx does.
+    static let clientClosedRequest = 499
 
     static func read(_ file: ReadableFile, at offset: Int64, count: Int, pool: NIOThreadPool) async throws -> ByteBuffer {
         try await pool.runIfActive {
@@ -185,8 +200,25 @@ struct ResponseBuilder {
         }
     }
 
-    /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
-    static func notModified(_ request: Request, etag: String?, lastModified: Double?) -> Bool {
+    /// RFC 9110 §13.1.1 and §13.1.4, evaluated first (§13.2.2): If-Match compares strong
+    /// tags (a weak tag never matches; `*` matches whatever exists), and only in its absence
+    /// is If-Unmodified-Since looked at.
+    static func preconditionFails(_ request: Request, etag: String?, lastModified: Double?) -> Bool {
+        if let ifMatch = request.headers[.ifMatch] {
+            let tags = ifMatch.split(separator: ",").map { $0.trimmingSpaces() }
+            if tags.contains("*") { return false }
+            guard let etag else { return true }
+            return !tags.contains { $0 == etag }
+        }
+        if let ius = request.headers[.ifUnmodifiedSince], let since = HTTPDate.parse(ius), let lastModified {
+            return lastModified.rounded(.down) > since
+        }
+        return false
+    }
+
+    /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since. A date in the future
+    /// is not a valid If-Modified-Since (§13.1.3) and is ignored.
+    static func notModified(_ request: Request, etag: String?, lastModified: Double?, now: Double = Date().timeIntervalSince1970) -> Bool {
         if let inm = request.headers[.ifNoneMatch] {
             guard let etag else { return false }
             return inm.split(separator: ",").contains { tag in
@@ -194,7 +226,7 @@ struct ResponseBuilder {
                 return t == "*" || t == etag || t == "W/" + etag
             }
         }
-        if let ims = request.headers[.ifModifiedSince], let since = HTTPDate.parse(ims), let lastModified {
+        if let ims = request.headers[.ifModifiedSince], let since = HTTPDate.parse(ims), let lastModified, since <= now {
             return lastModified.rounded(.down) <= since
         }
         return false

@@ -81,6 +81,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A .netrc file with more credentials. (default: $NETRC or ~/.netrc)", valueName: "file"))
     var netrc: String?
 
+    @Option(name: .customLong("client-header-timeout"), help: ArgumentHelp("Time a client has to send a complete request header, from its first byte or from connecting. (default: 10s)", valueName: "duration"))
+    var clientHeaderTimeout: String?
+
+    @Option(name: .customLong("client-idle-timeout"), help: ArgumentHelp("How long a kept-alive client connection may sit idle between requests. (default: 60s)", valueName: "duration"))
+    var clientIdleTimeout: String?
+
+    @Option(name: .customLong("client-send-timeout"), help: ArgumentHelp("How long a client may read slower than --client-min-send-rate while an answer waits for it, before it is dropped. (default: 60s)", valueName: "duration"))
+    var clientSendTimeout: String?
+
+    @Option(name: .customLong("client-min-send-rate"), help: ArgumentHelp("The slowest reading a client may do while an answer waits for it, per second. (default: 1KiB)", valueName: "size"))
+    var clientMinSendRate: String?
+
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Open client connections at most; beyond it idle ones are reclaimed, else new ones get a 503. auto: from the open-file limit. (default: auto)", valueName: "n"))
+    var maxConnections: String?
+
+    @Option(name: .customLong("max-pipelined"), help: ArgumentHelp("Requests one connection may have waiting for answers; more stay unread in the socket. (default: 16)", valueName: "n"))
+    var maxPipelined: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -89,6 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
             ("log-level", logLevel), ("log-format", logFormat), ("nosumdb", nosumdb),
             ("private", privatePatterns), ("insecure", insecure), ("govcs", govcs), ("direct-prefetch", directPrefetch),
             ("credentials", credentials), ("netrc", netrc),
+            ("client-header-timeout", clientHeaderTimeout), ("client-idle-timeout", clientIdleTimeout),
+            ("client-send-timeout", clientSendTimeout), ("client-min-send-rate", clientMinSendRate),
+            ("max-connections", maxConnections), ("max-pipelined", maxPipelined),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
         ]
         var out: [String: String] = [:]
@@ -167,9 +188,15 @@ enum WarrenServe {
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums)
+        let descriptors = DescriptorLimit.raiseSoftLimit()
+        let limits = settings.clientLimits(descriptorLimit: descriptors)
+        logger.notice("client connections limited", metadata: [
+            "max-connections": "\(limits.maxConnections)", "open-file-limit": "\(descriptors)",
+            "header-timeout": "\(settings.clientHeaderTimeout)s", "idle-timeout": "\(settings.clientIdleTimeout)s",
+        ])
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
-                           hotResponseBytes: settings.memoryCacheBytes),
+                           hotResponseBytes: settings.memoryCacheBytes, limits: limits),
             proxy: proxy, storage: storage, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

@@ -1,6 +1,7 @@
 import Foundation
 import GoModule
 import WarrenCore
+import WarrenServer
 import Yams
 
 /// `warren serve` settings, resolved from flags > `WARREN_*` environment > YAML config
@@ -38,6 +39,14 @@ struct ServeSettings: Equatable {
     var credentials: [HostCredential] = []
     /// The .netrc file read for more credentials; nil: $NETRC or ~/.netrc.
     var netrc: String?
+    /// Client connections: timeouts, rate, pipelining (see `ClientLimits`).
+    var clientHeaderTimeout = 10.0
+    var clientIdleTimeout = 60.0
+    var clientSendTimeout = 60.0
+    var clientMinSendRate = 1024
+    /// Open client connections at most; nil: computed from the descriptor limit at start.
+    var maxConnections: Int?
+    var maxPipelined = 16
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -48,6 +57,8 @@ struct ServeSettings: Equatable {
         "listen", "upstream", "data-dir", "list-ttl", "path-prefix", "connect-timeout", "header-timeout",
         "total-timeout", "retries", "memory-cache", "log-level", "log-format", "sumdb", "nosumdb",
         "private", "insecure", "govcs", "direct-prefetch", "credentials", "netrc",
+        "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
+        "max-connections", "max-pipelined",
     ]
 
     static func environmentName(_ key: String) -> String {
@@ -136,6 +147,22 @@ struct ServeSettings: Equatable {
             }
         case "netrc":
             netrc = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+        case "client-header-timeout": clientHeaderTimeout = try Self.parsePositiveDuration(value)
+        case "client-idle-timeout": clientIdleTimeout = try Self.parsePositiveDuration(value)
+        case "client-send-timeout": clientSendTimeout = try Self.parsePositiveDuration(value)
+        case "client-min-send-rate":
+            let text = value.hasSuffix("/s") ? String(value.dropLast(2)) : value
+            clientMinSendRate = try Self.parseSize(text)
+        case "max-connections":
+            if value == "auto" {
+                maxConnections = nil
+            } else {
+                guard let n = Int(value), n >= 1 else { throw Problem(description: "want auto or a number of connections, at least 1") }
+                maxConnections = n
+            }
+        case "max-pipelined":
+            guard let n = Int(value), (1...1024).contains(n) else { throw Problem(description: "want a number from 1 to 1024") }
+            maxPipelined = n
         default:
             throw Problem(description: "unknown setting")
         }
@@ -157,6 +184,17 @@ struct ServeSettings: Equatable {
         let fromNetrc = netrcPath.map(NetrcFile.read) ?? []
         return DirectConfiguration(privatePatterns: privatePatterns, insecurePatterns: insecure, vcsRules: govcs,
                                    credentials: credentials + fromNetrc)
+    }
+
+    /// The limits on client connections; `maxConnections` defaults to what the
+    /// descriptor limit allows.
+    func clientLimits(descriptorLimit: Int) -> ClientLimits {
+        ClientLimits(headerTimeout: .milliseconds(Int64(clientHeaderTimeout * 1000)),
+                     idleTimeout: .milliseconds(Int64(clientIdleTimeout * 1000)),
+                     sendTimeout: .milliseconds(Int64(clientSendTimeout * 1000)),
+                     minSendRate: clientMinSendRate,
+                     maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections(limit: descriptorLimit),
+                     maxPipelined: maxPipelined)
     }
 
     /// Modules never sent to a checksum database: --nosumdb and --private together.

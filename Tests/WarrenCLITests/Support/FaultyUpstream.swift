@@ -109,3 +109,17 @@ final class FaultyUpstream: @unchecked Sendable {
         }
     }
 }
+
+/// The usual set-up of a server test: a `FaultyUpstream` serving the module fixture and a
+/// `warren serve` in front of it (no retries, so faults show at once).
+func startProxyOnFixture(_ extra: [String] = [], fileLimit: Int? = nil) async throws -> (FaultyUpstream, WarrenServerProcess) {
+    let upstream = FaultyUpstream(root: ModuleFixture.shared.root)
+    try await upstream.start()
+    do {
+        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--retries", "0"] + extra, fileLimit: fileLimit)
+        return (upstream, warren)
+    } catch {
+        upstream.stop()
+        throw error
+    }
+}

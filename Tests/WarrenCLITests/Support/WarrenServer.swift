@@ -17,14 +17,23 @@ final class WarrenServerProcess: @unchecked Sendable {
     /// Starts `warren serve --listen 127.0.0.1:0 …` and waits until it listens.
     /// `defaultSumDB`: leave the checksum database settings alone (otherwise, unless the
     /// arguments name one, `--sumdb off`).
-    init(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:], defaultSumDB: Bool = false) throws {
+    /// `fileLimit`: run under `ulimit -n` of that many descriptors (soft and hard).
+    init(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:], defaultSumDB: Bool = false,
+         fileLimit: Int? = nil) throws {
         ownsDataDir = dataDir == nil
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.path + "/warren-data-\(UUID().uuidString)"
-        process.executableURL = URL(fileURLWithPath: WarrenBinary.path)
         // The fixture's modules are not in sum.golang.org (and it is not reachable from
         // tests): verification is off unless a test names its own database.
         let sumdb = arguments.contains("--sumdb") || defaultSumDB ? [] : ["--sumdb", "off"]
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + sumdb + arguments
+        let serveArguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + sumdb + arguments
+        if let fileLimit {
+            // The shell execs warren: same process id, lowered limit.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", WarrenBinary.path] + serveArguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: WarrenBinary.path)
+            process.arguments = serveArguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WARREN_") }
         env.merge(environment) { _, new in new }
         process.environment = env
@@ -56,6 +65,7 @@ final class WarrenServerProcess: @unchecked Sendable {
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
     var url: String { "http://127.0.0.1:\(port)" }
+    var pid: Int32 { process.processIdentifier }
     var stderr: String { stderrLog.text }
 
     /// SIGTERM and wait for a clean exit; returns the exit status.
