@@ -107,3 +107,26 @@ import Testing
         var value: Int { lock.withLock { n } }
     }
 }
+
+@Suite struct RequestLimitTests {
+    @Test func elementsAndVersionsLongerThanStorageAllowsAre400() {
+        let element = String(repeating: "a", count: ProxyRequest.maxElementLength)
+        #expect((try? ProxyRequest.parse(rawPath: "example.com/\(element)/@v/list")) != nil)
+        for path in ["example.com/\(element)a/@v/list", "example.com/\(element)a/@latest",
+                     "example.com/m/@v/v1.0.0-\(element).info", "example.com/m/@v/v1.0.0-\(element).zip"] {
+            #expect(throws: ProxyError.self) { try ProxyRequest.parse(rawPath: path) }
+            do {
+                _ = try ProxyRequest.parse(rawPath: path)
+            } catch {
+                #expect(error.status == 400)
+                #expect(error.message.contains("too long"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func aBaseURLQueryStaysAfterThePath() {
+        #expect(HTTPProxyUpstream.join("https://h.example/goproxy", "m/@v/list") == "https://h.example/goproxy/m/@v/list")
+        #expect(HTTPProxyUpstream.join("https://h.example/?token=T", "m/@v/list") == "https://h.example/m/@v/list?token=T")
+        #expect(HTTPProxyUpstream.join("https://h.example/g?token=T&x=1", "m/@latest") == "https://h.example/g/m/@latest?token=T&x=1")
+    }
+}

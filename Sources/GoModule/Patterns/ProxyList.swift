@@ -14,9 +14,11 @@ public struct ProxyList: Sendable, Equatable, CustomStringConvertible {
         /// Refuse to fetch.
         case off
 
+        /// The list as logged: each URL by its display name (no credentials, no query,
+        /// no local path).
         public var description: String {
             switch self {
-            case .url(let u): return ProxyList.redact(u)
+            case .url(let u): return URLDisplayName.of(u)
             case .direct: return "direct"
             case .off: return "off"
             }

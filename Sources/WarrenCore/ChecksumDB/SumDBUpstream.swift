@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import GoModule
 import NIOCore
 
 /// Where a checksum database's answers come from: the database itself
@@ -9,6 +10,8 @@ struct SumDBUpstream: Sendable {
     let baseURL: String
     let client: HTTPClient
     let timeout: TimeAmount
+    /// Credentials in the URL, scrubbed from what the database says back.
+    let secrets: [String]
 
     /// Lookups, tree heads and tiles are all small; anything larger is not an answer.
     static let answerLimit = 1 << 20
@@ -18,6 +21,14 @@ struct SumDBUpstream: Sendable {
         self.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.client = client
         self.timeout = timeout
+        self.secrets = URLDisplayName.secrets(of: url)
+    }
+
+    /// A database's own words, made safe to relay: one short line, no credentials.
+    func sanitised(_ bytes: ByteBufferView) -> String {
+        var line = ProxyError.oneLine(String(decoding: bytes.prefix(300), as: UTF8.self))
+        if line.count > 120 { line = String(line.prefix(120)) + "…" }
+        return URLDisplayName.scrub(line, secrets: secrets)
     }
 
     func get(_ path: String) async throws(ChecksumDatabase.Failure) -> [UInt8] {
@@ -28,7 +39,7 @@ struct SumDBUpstream: Sendable {
             case 200:
                 return Array(body.readableBytesView)
             case 404, 410:
-                let reason = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
+                let reason = sanitised(body.readableBytesView)
                 throw ChecksumDatabase.Failure(.notFound, "\(name) has no \(path): \(reason)")
             default:
                 throw ChecksumDatabase.Failure(.unavailable, "\(name): \(path) answered \(response.status.code)")
@@ -36,7 +47,9 @@ struct SumDBUpstream: Sendable {
         } catch let e as ChecksumDatabase.Failure {
             throw e
         } catch {
-            throw ChecksumDatabase.Failure(.unavailable, "\(name): \(path): \(error)")
+            // The transport's own error text can name addresses and internals: clients get
+            // its kind only.
+            throw ChecksumDatabase.Failure(.unavailable, "\(name): \(path): \(UpstreamFailure.classify(error).description)")
         }
     }
 }

@@ -14,7 +14,8 @@ public struct FileTreeUpstream: Upstream {
         if path.hasPrefix("file://") { path.removeFirst("file://".count) } else if path.hasPrefix("file:") { path.removeFirst("file:".count) }
         while path.hasSuffix("/") && path.count > 1 { path.removeLast() }
         self.root = path
-        self.name = url
+        // Never the local path: it would show in error bodies and metric labels.
+        self.name = URLDisplayName.of(url)
         self.threadPool = threadPool
     }
 

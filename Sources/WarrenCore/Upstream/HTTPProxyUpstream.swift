@@ -15,7 +15,10 @@ import NIOHTTP1
 /// their way to a client.
 public struct HTTPProxyUpstream: Upstream {
     public let baseURL: String
+    /// `URLDisplayName` of the base URL: what clients, metrics and logs see.
     public let name: String
+    /// Credentials in the base URL, scrubbed from anything the upstream says back.
+    let secrets: [String]
     let client: HTTPClient
     let headerTimeout: Double
     let totalTimeout: Double
@@ -23,8 +26,11 @@ public struct HTTPProxyUpstream: Upstream {
     let logger: Logger
 
     public init(baseURL: String, client: HTTPClient, headerTimeout: Double, totalTimeout: Double, retries: Int, logger: Logger) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.name = ProxyList.redact(self.baseURL)
+        var base = baseURL
+        if let fragment = base.firstIndex(of: "#") { base = String(base[..<fragment]) }
+        self.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.name = URLDisplayName.of(self.baseURL)
+        self.secrets = URLDisplayName.secrets(of: self.baseURL)
         self.client = client
         self.headerTimeout = headerTimeout
         self.totalTimeout = totalTimeout
@@ -53,14 +59,14 @@ public struct HTTPProxyUpstream: Upstream {
                 attempt += 1
                 guard error.isRetryable, attempt <= retries, ContinuousClock.now < deadline else { throw error }
                 let backoff = 0.1 * pow(2, Double(attempt - 1)) * Double.random(in: 0.8...1.2)
-                logger.debug("retrying upstream", metadata: ["upstream": "\(name)", "path": "\(path)", "attempt": "\(attempt)", "error": "\(error)"])
+                logger.debug("retrying upstream", metadata: ["upstream": "\(name)", "path": "\(path)", "attempt": "\(attempt)", "error": "\(URLDisplayName.scrub(error.description, secrets: secrets))"])
                 try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
             }
         }
     }
 
     private func attemptFetch(_ path: String, deadline: ContinuousClock.Instant) async throws(UpstreamFailure) -> UpstreamResponse {
-        var request = HTTPClientRequest(url: baseURL + "/" + path)
+        var request = HTTPClientRequest(url: Self.join(baseURL, path))
         request.method = .GET
         request.headers.add(name: "User-Agent", value: "warren/0.1 (Go module proxy)")
         let response: HTTPClientResponse
@@ -71,7 +77,7 @@ public struct HTTPProxyUpstream: Upstream {
         } catch {
             // DNS, connection and TLS failures: say which upstream, keep internals for the log.
             if case .timedOut(let m) = UpstreamFailure.classify(error) { throw .timedOut(message: m) }
-            logger.debug("upstream unreachable", metadata: ["upstream": "\(name)", "error": "\(error)"])
+            logger.debug("upstream unreachable", metadata: ["upstream": "\(name)", "error": "\(URLDisplayName.scrub(String(describing: error), secrets: secrets))"])
             throw .failed(message: "cannot reach upstream \(name)")
         }
         let status = Int(response.status.code)
@@ -95,7 +101,7 @@ public struct HTTPProxyUpstream: Upstream {
             })
         default:
             // Read a little of the error body for the message; never the whole thing.
-            let text = await Self.errorText(response.body)
+            let text = URLDisplayName.scrub(await Self.errorText(response.body), secrets: secrets)
             let message = text.isEmpty ? "upstream \(name) answered \(status)" : text
             switch status {
             case 404, 410: throw .notFound(status: status, message: message)
@@ -105,15 +111,27 @@ public struct HTTPProxyUpstream: Upstream {
         }
     }
 
+    /// The URL of `path` below `base`, keeping a query the base carries (some private
+    /// proxies take a token there) after the path, as the go command joins them.
+    static func join(_ base: String, _ path: String) -> String {
+        guard let q = base.firstIndex(of: "?") else { return base + "/" + path }
+        var prefix = base[..<q]
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        return prefix + "/" + path + base[q...]
+    }
+
     static func errorText(_ body: HTTPClientResponse.Body) async -> String {
         var bytes: [UInt8] = []
         do {
-            // Stop after the first 512 bytes: an error page may be huge, and is not worth reading.
+            // Stop after the first 512 bytes: an error page may be huge, and is not worth
+            // reading. Only its first line (at most 200 characters) is ever relayed.
             for try await chunk in body {
                 bytes.append(contentsOf: chunk.readableBytesView.prefix(512 - bytes.count))
                 if bytes.count >= 512 { break }
             }
         } catch {}
-        return ProxyError.oneLine(String(decoding: bytes, as: UTF8.self)).trimmingCharacters(in: .whitespaces)
+        var line = ProxyError.oneLine(String(decoding: bytes, as: UTF8.self)).trimmingCharacters(in: .whitespaces)
+        if line.count > 200 { line = String(line.prefix(200)) + "…" }
+        return line
     }
 }
