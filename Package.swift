@@ -1,7 +1,17 @@
 // swift-tools-version:6.1
 // Warren — a Go module proxy. Layers, one direction (see docs/ARCHITECTURE.md):
 //   GoModule (pure Go-module domain) ← WarrenCore (engine) ← WarrenServer (HTTP) ← warren (CLI)
+import Foundation
 import PackageDescription
+
+/// `WARREN_FUZZ=<libclang_rt.fuzzer_no_main archive>` (scripts/fuzz.sh finds it in the
+/// toolchain): the fuzz target becomes a libFuzzer binary and the code it reaches is
+/// instrumented for coverage. Only Warren's own targets change, so the dependencies'
+/// build products are reused. (libFuzzer without its main: SwiftPM gives executables an
+/// entry point of their own, which hands over to the driver.)
+let fuzzerLibrary = ProcessInfo.processInfo.environment["WARREN_FUZZ"].flatMap { $0.isEmpty ? nil : $0 }
+let fuzzing = fuzzerLibrary != nil
+let coverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
 
 let package = Package(
     name: "Warren",
@@ -27,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // zlib, for raw DEFLATE in module zips (Debian: zlib1g-dev).
@@ -54,7 +65,8 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: coverage
         ),
         // The proxy engine: upstream chain, storage, caches, single-flight. No HTTP server.
         .target(
@@ -68,7 +80,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            swiftSettings: coverage
         ),
         // HTTP: the GOPROXY protocol, health and metrics endpoints, request logging.
         .target(
@@ -82,7 +95,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: coverage
         ),
         // The developer's tools: `warren doctor` (Go environment, routing, probes) and
         // `warren bench` (proxies side by side). Clients of proxies, not part of one.
@@ -112,6 +126,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // libFuzzer's driver, declared for the fuzz targets.
+        .target(
+            name: "CFuzzerDriver",
+            path: "Sources/CFuzzerDriver"
+        ),
+        // Raw request bytes through the connection pipeline: a libFuzzer target when built by
+        // scripts/fuzz.sh (-D FUZZING -sanitize=fuzzer), else a replayer of its corpus.
+        .executableTarget(
+            name: "FuzzHTTPRequest",
+            dependencies: [
+                "WarrenCore", "WarrenServer", "CFuzzerDriver",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Fuzz/HTTPRequest",
+            swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
+            linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
         ),
         // Release-mode benchmark of zip creation and hashing against the go command's code.
         .executableTarget(

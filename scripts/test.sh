@@ -7,3 +7,6 @@ scripts/install-deps.sh test
 swift build --build-tests
 swift test
 scripts/conformance.sh
+# A short pass of coverage-guided fuzzing over raw request bytes (the README gives the
+# longer run's figures).
+scripts/fuzz.sh 30

@@ -43,17 +43,26 @@ struct WarrenHTTP1Channel: ServerChildChannel {
         }
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
-            let guardHandler = ConnectionGuardHandler(limits: limits, ticket: ticket, registry: registry)
-            try pipeline.addHandler(guardHandler, position: .first)
-            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
-            let hot = HotResponseHandler(table: table, logger: self.logger)
-            try pipeline.addHandler(hot, position: .before(codec))
-            try pipeline.addHandler(HTTPSemanticsHandler(connection: guardHandler), position: .before(hot))
+            try Self.addWarrenHandlers(to: pipeline, before: try pipeline.handler(type: HTTP1ToHTTPServerCodec.self),
+                                       limits: limits, ticket: ticket, registry: registry, table: table, logger: self.logger)
             return .serving(value)
         }.flatMapErrorThrowing { error in
             registry.release(ticket)
             throw error
         }
+    }
+
+    /// Adds the guard in front of everything, and the semantics and fast-path handlers
+    /// after NIO's HTTP/1 decoder, before `codec` (the first handler that deals in
+    /// HTTP-types parts; nil: at the end). The fuzzing harness builds the same pipeline.
+    static func addWarrenHandlers(to pipeline: ChannelPipeline.SynchronousOperations, before codec: (any ChannelHandler)?,
+                                  limits: ClientLimits, ticket: ConnectionRegistry.Ticket, registry: ConnectionRegistry,
+                                  table: HotResponseTable, logger: Logger) throws {
+        let guardHandler = ConnectionGuardHandler(limits: limits, ticket: ticket, registry: registry)
+        try pipeline.addHandler(guardHandler, position: .first)
+        let hot = HotResponseHandler(table: table, logger: logger)
+        try pipeline.addHandler(hot, position: codec.map { .before($0) } ?? .last)
+        try pipeline.addHandler(HTTPSemanticsHandler(connection: guardHandler), position: .before(hot))
     }
 
     func handle(value: Value, logger: Logger) async {

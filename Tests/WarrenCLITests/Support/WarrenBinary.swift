@@ -3,13 +3,16 @@ import Foundation
 /// Runs the built `warren` executable as a user would.
 enum WarrenBinary {
     /// The `warren` binary next to the test bundle in the build folder.
-    static var path: String {
+    static var path: String { builtExecutable("warren") }
+
+    /// An executable of this package, next to the test bundle in the build folder.
+    static func builtExecutable(_ name: String) -> String {
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [bundleDir, bundleDir.deletingLastPathComponent()] {
-            let p = candidate.appendingPathComponent("warren").path
+            let p = candidate.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: p) { return p }
         }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("warren").path
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     struct Output {
