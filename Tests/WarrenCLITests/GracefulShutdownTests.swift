@@ -15,7 +15,14 @@ import Testing
         let download = Task { try await HTTP.get(warren.url + "/" + zipPath, timeout: 60) }
         try await Task.sleep(for: .seconds(1))
         warren.process.terminate()  // SIGTERM
-        let r = try await download.value
+        let r: HTTPExchange
+        do {
+            r = try await download.value
+        } catch {
+            warren.process.waitUntilExit()
+            Issue.record("the download failed: \(error); warren's log: \(warren.stderr.suffix(3000))")
+            return
+        }
         #expect(r.status == 200)
         #expect(r.body.count == text.zipSize)
         warren.process.waitUntilExit()

@@ -2,34 +2,30 @@ import Foundation
 import Testing
 
 @Suite struct SingleFlightTests {
-    /// 200 concurrent cold requests for one zip: one upstream fetch, 200 identical answers.
+    /// 200 client connections, every one with its request sent before the upstream has
+    /// answered anything, make exactly one upstream fetch, and all get the whole zip.
     @Test func twoHundredColdRequestsOneFetch() async throws {
         let fixture = ModuleFixture.shared
-        let upstream = FaultyUpstream(root: fixture.root)
-        try await upstream.start()
-        defer { upstream.stop() }
-        let zipPath = "golang.org/x/text/@v/v0.7.0.zip"
-        let text = try #require(fixture.module("golang.org/x/text", "v0.7.0"))
-        // Slow the body so that every request arrives while the download is in flight.
-        upstream.setFault(zipPath, .slowBody(afterBytes: 1 << 20, pause: 1.5))
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url])
-        defer { warren.stop() }
+        let module = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
+        let zipPath = ModuleFixture.artifactPath(module.path, module.version, "zip")
+        let (upstream, warren) = try await startProxyOnFixture()
+        defer { warren.stop(); upstream.stop() }
         // Warm .mod first: the zip fetch needs it, and it is not what is being counted.
-        #expect(try await HTTP.get(warren.url + "/golang.org/x/text/@v/v0.7.0.mod").status == 200)
+        #expect(try await HTTP.get(warren.url + "/" + ModuleFixture.artifactPath(module.path, module.version, "mod")).status == 200)
+        // The upstream holds its answer long enough for every client to connect and ask.
+        let hold = 3.0
+        upstream.setFault(zipPath, .delay(hold))
 
-        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
-            for _ in 0..<200 {
-                group.addTask {
-                    let r = try await HTTP.get(warren.url + "/" + zipPath, timeout: 120)
-                    return (r.status, r.body.count)
-                }
-            }
-            var all: [(Int, Int)] = []
-            for try await r in group { all.append(r) }
-            return all
+        let (sentWithin, replies) = try await offThread { () -> (Double, [RawHTTP.Reply?]) in
+            let started = Date()
+            let clients = try (0..<200).map { _ in try TestSocket(port: warren.port) }
+            for client in clients { try client.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\n\r\n") }
+            let sentWithin = Date().timeIntervalSince(started)
+            return (sentWithin, clients.map { $0.readResponse(timeout: 60) })
         }
-        #expect(results.count == 200)
-        #expect(results.allSatisfy { $0.0 == 200 && $0.1 == text.zipSize })
-        #expect(upstream.count(zipPath) == 1)
+        #expect(sentWithin < hold, "the 200 requests took \(sentWithin) s to send: not all were in flight together")
+        #expect(replies.count == 200)
+        #expect(replies.allSatisfy { $0?.status == 200 && $0?.bytes.count == module.zipSize })
+        #expect(upstream.count(zipPath) == 1, "upstream fetches: \(upstream.count(zipPath))")
     }
 }

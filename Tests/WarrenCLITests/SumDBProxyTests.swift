@@ -131,6 +131,30 @@ import Testing
         #expect(warren.stderr.contains("checksum database failed verification"))
     }
 
+    /// The tree head Warren last verified is kept in its data directory: a log that forks
+    /// while Warren is down is caught by the next process, not trusted afresh.
+    @Test func aForkedLogIsCaughtAcrossARestart() async throws {
+        let db = try SumDBServer(root: fixture.root)
+        defer { db.stop() }
+        let arguments = ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url]
+        let dataDir = FileManager.default.temporaryDirectory.path + "/warren-fork-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let first = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        #expect(try await HTTP.get(first.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
+        #expect(first.stop() == 0)
+
+        try await db.fork()
+        let second = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        defer { second.stop() }
+        let modPath = ModuleFixture.artifactPath("github.com/BurntSushi/toml", "v1.2.1", "mod")
+        let r = try await HTTP.get(second.url + "/" + modPath)
+        #expect(r.status == 502)
+        #expect(r.text.contains("forked"), "\(r.text)")
+        #expect(!FileManager.default.fileExists(atPath: dataDir + "/modules/" + modPath))
+        // The module fetched before the fork is still served from storage.
+        #expect(try await HTTP.get(second.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
+    }
+
     @Test func tilesAreVerifiedBeforeTheyAreKept() async throws {
         let db = try SumDBServer(root: fixture.root, filler: 300)
         defer { db.stop() }

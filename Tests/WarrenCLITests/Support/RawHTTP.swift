@@ -9,7 +9,18 @@ enum RawHTTP {
     struct Reply {
         var status: Int
         var headers: [String: String]
-        var body: String
+        var bytes: [UInt8]
+        var body: String { String(decoding: bytes, as: UTF8.self) }
+
+        init(status: Int, headers: [String: String], bytes: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.bytes = bytes
+        }
+
+        init(status: Int, headers: [String: String], body: String) {
+            self.init(status: status, headers: headers, bytes: Array(body.utf8))
+        }
     }
 
     static func get(port: Int, rawPath: String) throws -> Reply {
@@ -46,7 +57,7 @@ enum RawHTTP {
             let (status, headers) = parseHead(Substring(String(decoding: rest[..<end.lowerBound], as: UTF8.self)))
             let length = Int(headers["content-length"] ?? "0") ?? 0
             let body = rest[end.upperBound...].prefix(length)
-            replies.append(Reply(status: status, headers: headers, body: String(decoding: body, as: UTF8.self)))
+            replies.append(Reply(status: status, headers: headers, bytes: Array(body)))
             rest = rest[(end.upperBound + body.count)...]
         }
         return replies
