@@ -19,8 +19,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-swift build -c release --product warren >/dev/null
-WARREN="$(swift build -c release --show-bin-path)/warren"
+# WARREN_BIN=path compares another build (e.g. the previous commit's) on the same machine.
+if [ -z "${WARREN_BIN:-}" ]; then
+  swift build -c release --product warren >/dev/null
+  WARREN="$(swift build -c release --show-bin-path)/warren"
+else
+  WARREN="$WARREN_BIN"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warren-bench.XXXXXX")
 cleanup() {

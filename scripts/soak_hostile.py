@@ -5,7 +5,8 @@
 Normal traffic: `go mod download` of every fixture module into an empty module cache,
 round after round, and keep-alive GETs of `.info`, `.mod`, `.zip` and `list`.
 Attacks: slowloris (headers trickled a byte at a time), idle connections that never
-send, and pipelined zip requests on connections that never read. Each attacker keeps
+send, and pipelined zip requests on connections that never read (they only peek, so
+their receive window stays shut). Each attacker keeps
 its connections open, reconnecting when Warren closes them, until the deadline.
 """
 import argparse, http.client, json, os, random, socket, statistics, subprocess, threading, time
@@ -53,11 +54,12 @@ def connect(rcvbuf=None):
         stats["attack_connections"] += 1
     return s
 
-def closed(s):
-    """True when Warren has closed or reset the connection."""
+def closed(s, peek=False):
+    """True when Warren has closed or reset the connection. With `peek`, nothing is
+    read: a client that never reads stays one."""
     try:
         s.setblocking(False)
-        data = s.recv(65536)
+        data = s.recv(1, socket.MSG_PEEK) if peek else s.recv(65536)
         return data == b""
     except BlockingIOError:
         return False
@@ -117,7 +119,7 @@ def pipeliner():
                 s.send(req)
             except BlockingIOError:
                 pass
-            while alive() and not closed(s):
+            while alive() and not closed(s, peek=True):
                 time.sleep(0.5)
             s.close()
         except OSError:
