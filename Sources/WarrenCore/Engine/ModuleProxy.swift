@@ -27,6 +27,9 @@ public final class ModuleProxy: Sendable {
     let zipFlights = SingleFlight<StorageKey, ArtifactMetadata>()
     let downloads = DownloadRegistry()
     let prefetcher = ZipPrefetcher()
+    /// Zips refused for a checksum mismatch, answered 403 at once for a while (a .mod is
+    /// small enough to fetch again).
+    let refusals = RecentRefusals()
 
     /// Largest `.info`, `list` or `@latest` accepted from an upstream.
     static let smallLimit = 1 << 20
@@ -202,21 +205,28 @@ public final class ModuleProxy: Sendable {
             return Self.streaming(running)
         }
         countCache("zip", hit: false)
+        if let refused = refusals.get(key) { throw refused }
         guard allowFetch else { throw Self.notCached(module, version) }
         // The .mod first: the zip must match it, and a client asking only for .mod never
         // triggers a zip download, but the reverse is cheap.
         let goMod = try await immutableSmall(module: module, version: version, kind: .mod, allowFetch: true)
+        // Verified or not, the zip streams to every client as it arrives; only its last
+        // bytes wait for the verdict (ZipDownload.holdBack), so a bad zip never reaches a
+        // client complete and a good one costs no wait for the whole download.
         let download = try await downloads.start(key, storage: storage) { [self] download, staging throws(ProxyError) in
             try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
         }
-        guard checksums?.verifies(module) == true else { return Self.streaming(download) }
-        // A verified zip is answered once the database has agreed with it, so that a
-        // mismatch reaches the client as a clear 403 instead of a cut connection.
-        if case .failure(let error) = await download.outcome() { throw error }
-        guard let stored = try await openStored(key) else { throw ProxyError.internalError("stored zip vanished") }
-        return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType,
-                              etag: stored.metadata.etag, lastModified: stored.metadata.storedAt,
-                              cacheControl: Self.immutableCacheControl, cacheStatus: .miss, origin: stored.metadata.origin)
+        return Self.streaming(download)
+    }
+
+    /// Runs a checksum check; a mismatch (403) is remembered for `key` for a while.
+    func refusingForAWhile(_ key: StorageKey, _ check: () throws(ProxyError) -> Void) throws(ProxyError) {
+        do {
+            try check()
+        } catch {
+            if error.status == 403 { refusals.remember(key, error) }
+            throw error
+        }
     }
 
     /// The database's hashes for a module version, as a Result so it can run alongside
@@ -262,6 +272,9 @@ public final class ModuleProxy: Sendable {
     func fetchZip(module: String, version: String, into staging: StagingFile, download: ZipDownload,
                   goMod: [UInt8]) async throws(ProxyError) -> ArtifactMetadata {
         let path = upstreamPath(module, version: version, suffix: ".zip")
+        // The database's hash is looked up (or found cached) while the zip arrives, so
+        // the verdict is ready with its last byte.
+        async let expectedSums = expectedSums(module: module, version: version, needed: checksums?.verifies(module) == true)
         let response: UpstreamResponse
         let origin: String
         do {
@@ -320,8 +333,11 @@ public final class ModuleProxy: Sendable {
         // How often the streamed hashes were usable, rather than a second read of the file.
         MetricHandles.counter("warren_zip_verifications_total", [("mode", verified.streamed ? "streamed" : "reread")]).increment()
         if let checksums {
-            let expected = try await checksums.expectedSums(module: module, version: version)
-            try checksums.check(module: module, version: version, what: "zip", actual: verified.hash, expected: expected)
+            let key = StorageKey.artifact(module: module, version: version, kind: .zip)
+            let sums = try await expectedSums.get()
+            try refusingForAWhile(key) { () throws(ProxyError) in
+                try checksums.check(module: module, version: version, what: "zip", actual: verified.hash, expected: sums)
+            }
         }
         let expectedGoMod = verified.goMod ?? Array(GoModFile.synthesized(modulePath: module).utf8)
         if expectedGoMod != goMod {

@@ -135,44 +135,28 @@ struct ResponseBuilder {
             if head {
                 return log.finish(Response(status: .ok, headers: headers), endpoint: endpoint)
             }
-            let pool = threadPool, pacer = self.pacer
+            let pacer = self.pacer
+            let released = ReleasedZipBytes(download, chunkSize: Int(Self.chunkSize), threadPool: threadPool)
             let length = download.snapshot.expectedLength.map { Int($0) }
             let line = log
             return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
                 var sent: Int64 = 0
-                var seen: Int64 = 0
                 var log = line
                 do {
-                    while true {
-                        // Wake on new bytes (not on bytes merely unsent: the held-back tail
-                        // only moves when the verdict arrives).
-                        let snapshot = await download.waitForProgress(beyond: seen)
-                        seen = snapshot.written
-                        let limit = snapshot.releasable(holdBack: ZipDownload.holdBack)
-                        while sent < limit {
-                            let count = Int(min(Self.chunkSize, limit - sent))
-                            let chunk = try await Self.read(download.file, at: sent, count: count, pool: pool)
-                            sent += Int64(chunk.readableBytes)
-                            try await writer.write(chunk)
-                            try await pacer.catchUp()
-                        }
-                        switch snapshot.outcome {
-                        case .success?:
-                            try await writer.finish(nil)
-                            log.bytes = sent
-                            log.complete(endpoint: endpoint, status: 200)
-                            return
-                        case .failure(let e)?:
-                            // Headers are gone already: cutting the connection is the only
-                            // way to tell the client, and it never gets a complete bad zip.
-                            log.bytes = sent
-                            log.complete(endpoint: endpoint, status: e.status, aborted: e.message)
-                            throw e
-                        case nil:
-                            continue
-                        }
+                    // The engine decides what may be sent; this only copies it.
+                    for try await chunk in released {
+                        sent += Int64(chunk.readableBytes)
+                        try await writer.write(chunk)
+                        try await pacer.catchUp()
                     }
+                    try await writer.finish(nil)
+                    log.bytes = sent
+                    log.complete(endpoint: endpoint, status: 200)
                 } catch let e as ProxyError {
+                    // Headers are gone already: cutting the connection is the only way to
+                    // tell the client, and it never gets a complete bad zip.
+                    log.bytes = sent
+                    log.complete(endpoint: endpoint, status: e.status, aborted: e.message)
                     throw e
                 } catch {
                     // Writing failed: the client closed the connection (nginx's 499). Not
@@ -253,27 +237,5 @@ struct ResponseBuilder {
         var r = ProxyResponder.text(.rangeNotSatisfiable, "requested range not satisfiable")
         r.headers[.contentRange] = "bytes */\(size)"
         return r
-    }
-}
-
-extension ZipDownload {
-    /// Waits until some bytes may be sent, or the download has finished.
-    func waitForFirstRelease() async -> Snapshot {
-        var seen: Int64 = 0
-        while true {
-            let s = await waitForProgress(beyond: seen)
-            if s.outcome != nil || s.releasable(holdBack: ZipDownload.holdBack) > 0 { return s }
-            seen = s.written
-        }
-    }
-
-    /// Waits for the verdict on the whole download.
-    func waitUntilFinished() async -> Snapshot {
-        var seen = snapshot.written
-        while true {
-            let s = await waitForProgress(beyond: seen)
-            if s.outcome != nil { return s }
-            seen = s.written
-        }
     }
 }

@@ -20,6 +20,33 @@ final class FaultyUpstream: @unchecked Sendable {
         case replace([UInt8])
         /// Declare a Content-Length larger than any module zip may be.
         case hugeLength
+        /// Send the head and this many bytes, then the rest once the test opens `gate`.
+        case gatedBody(afterBytes: Int, gate: Gate)
+    }
+
+    /// Holds part of an answer back until the test says so: an event, not a delay.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func open() {
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.open = true
+                defer { s.waiters = [] }
+                return s.waiters
+            }
+            for w in waiters { w.resume() }
+        }
+
+        func wait() async {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.open { return true }
+                    s.waiters.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+        }
     }
 
     let root: String
@@ -94,6 +121,14 @@ final class FaultyUpstream: @unchecked Sendable {
                 return Response(status: .ok, body: .init(contentLength: bytes.count) { writer in
                     try await writer.write(head)
                     try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
+                    try await writer.write(rest)
+                    try await writer.finish(nil)
+                })
+            case .gatedBody(let after, let gate)?:
+                let head = ByteBuffer(bytes: bytes.prefix(after)), rest = ByteBuffer(bytes: bytes.dropFirst(after))
+                return Response(status: .ok, body: .init(contentLength: bytes.count) { writer in
+                    try await writer.write(head)
+                    await gate.wait()
                     try await writer.write(rest)
                     try await writer.finish(nil)
                 })
