@@ -15,7 +15,8 @@ let coverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : 
 
 let package = Package(
     name: "Warren",
-    platforms: [.macOS(.v14)],
+    // Linux only (posix_spawn extensions, TCP_CORK, TCP_INFO): no Apple platform is
+    // claimed.
     products: [
         .library(name: "GoModule", targets: ["GoModule"]),
         .library(name: "WarrenCore", targets: ["WarrenCore"]),
@@ -75,7 +76,9 @@ let package = Package(
                 "GoModule",
                 "CProcessSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,11 +90,17 @@ let package = Package(
         .target(
             name: "WarrenServer",
             dependencies: [
+                "GoModule",
                 "WarrenCore",
                 "CTCPInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,12 +108,12 @@ let package = Package(
             swiftSettings: coverage
         ),
         // The developer's tools: `warren doctor` (Go environment, routing, probes) and
-        // `warren bench` (proxies side by side). Clients of proxies, not part of one.
+        // `warren bench` (proxies side by side). Clients of proxies, not part of one: they
+        // need the Go module domain, not the engine.
         .target(
             name: "WarrenClientTools",
             dependencies: [
                 "GoModule",
-                "WarrenCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -172,7 +181,10 @@ let package = Package(
                 "GoModule", "WarrenCore", "WarrenClientTools", "warren",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ],

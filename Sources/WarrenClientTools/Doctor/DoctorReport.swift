@@ -1,5 +1,4 @@
 import GoModule
-import WarrenCore
 
 /// Everything `warren doctor` says: the effective settings, the proxy chain in order
 /// with its fall-through rules, and the findings. Encodes as the `--json` output.

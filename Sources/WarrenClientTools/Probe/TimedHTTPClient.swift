@@ -4,7 +4,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
-import WarrenCore
 
 /// Why a probe request did not get an answer, sorted into the kinds a developer fixes
 /// differently: a name that does not resolve, a port nobody listens on, a server too

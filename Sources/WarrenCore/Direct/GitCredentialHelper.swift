@@ -1,3 +1,5 @@
+import GoModule
+
 /// Hands per-host credentials to git without putting them on a command line: the
 /// secrets travel in environment variables of the git process, and a credential helper
 /// (configured through `GIT_CONFIG_COUNT`, so also not in argv) prints the ones for the
