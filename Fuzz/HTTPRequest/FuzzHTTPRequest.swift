@@ -43,7 +43,7 @@ enum HTTPRequestHarness {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
             try WarrenHTTP1Channel.addWarrenHandlers(to: pipeline, before: nil, limits: limits, ticket: ticket,
-                                                     registry: registry, table: table, logger: logger)
+                                                     registry: registry, table: table, logger: logger, accessLog: nil)
             try pipeline.addHandler(StandInResponder())
             // In pieces, as a network delivers them.
             var rest = input[...]

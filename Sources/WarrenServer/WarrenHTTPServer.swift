@@ -16,8 +16,12 @@ public enum WarrenHTTPServer {
         public var hotResponseBytes: Int
         /// Timeouts, the connection cap and pipelining bounds for clients.
         public var limits: ClientLimits
+        /// The per-request log (nil: request lines go through the logger).
+        public var accessLog: AccessLog?
 
-        public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits()) {
+        public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
+                    accessLog: AccessLog? = nil) {
+            self.accessLog = accessLog
             self.host = host
             self.port = port
             self.pathPrefix = pathPrefix
@@ -34,7 +38,7 @@ public enum WarrenHTTPServer {
         let serverName = "warren"
         let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
         let responder = ProxyResponder(proxy: proxy, storage: storage, pathPrefix: settings.pathPrefix,
-                                       metrics: metrics, hot: hot, logger: logger)
+                                       metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger
@@ -47,7 +51,8 @@ public enum WarrenHTTPServer {
             responder: responder,
             server: HTTPServerBuilder { respond in
                 WarrenHTTP1Channel(inner: HTTP1Channel(responder: respond, configuration: .init(httpDecoderConfiguration: decoder)),
-                                   table: hot, limits: limits, registry: registry, logger: requestLogger)
+                                   table: hot, limits: limits, registry: registry, logger: requestLogger,
+                                   accessLog: settings.accessLog)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port),

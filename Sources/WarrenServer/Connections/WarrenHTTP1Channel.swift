@@ -33,6 +33,7 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     let limits: ClientLimits
     let registry: ConnectionRegistry
     let logger: Logger
+    let accessLog: AccessLog?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard let ticket = registry.admit(channel) else {
@@ -44,7 +45,8 @@ struct WarrenHTTP1Channel: ServerChildChannel {
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             try Self.addWarrenHandlers(to: pipeline, before: try pipeline.handler(type: HTTP1ToHTTPServerCodec.self),
-                                       limits: limits, ticket: ticket, registry: registry, table: table, logger: self.logger)
+                                       limits: limits, ticket: ticket, registry: registry, table: table, logger: self.logger,
+                                       accessLog: accessLog)
             return .serving(value)
         }.flatMapErrorThrowing { error in
             registry.release(ticket)
@@ -57,10 +59,10 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     /// HTTP-types parts; nil: at the end). The fuzzing harness builds the same pipeline.
     static func addWarrenHandlers(to pipeline: ChannelPipeline.SynchronousOperations, before codec: (any ChannelHandler)?,
                                   limits: ClientLimits, ticket: ConnectionRegistry.Ticket, registry: ConnectionRegistry,
-                                  table: HotResponseTable, logger: Logger) throws {
+                                  table: HotResponseTable, logger: Logger, accessLog: AccessLog?) throws {
         let guardHandler = ConnectionGuardHandler(limits: limits, ticket: ticket, registry: registry)
         try pipeline.addHandler(guardHandler, position: .first)
-        let hot = HotResponseHandler(table: table, logger: logger)
+        let hot = HotResponseHandler(table: table, logger: logger, accessLog: accessLog)
         try pipeline.addHandler(hot, position: codec.map { .before($0) } ?? .last)
         try pipeline.addHandler(HTTPSemanticsHandler(connection: guardHandler), position: .before(hot))
     }

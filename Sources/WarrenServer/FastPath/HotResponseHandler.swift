@@ -35,6 +35,7 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let table: HotResponseTable
     private let logger: Logger
+    private let accessLog: AccessLog?
     /// Requests passed on whose responses have not ended yet.
     private var pendingOnSlowPath = 0
     /// The request being read was answered here: its remaining parts are dropped.
@@ -43,9 +44,10 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var fileInFlight = false
     private var queued = CircularBuffer<HTTPServerRequestPart>()
 
-    init(table: HotResponseTable, logger: Logger) {
+    init(table: HotResponseTable, logger: Logger, accessLog: AccessLog?) {
         self.table = table
         self.logger = logger
+        self.accessLog = accessLog
     }
 
     /// Request headers that can change the answer; a request with any of them goes the slow way.
@@ -152,7 +154,7 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
         entry.cacheHits.increment()
         table.answers.increment()
-        var line = RequestLogLine(method: request.method.rawValue, path: request.uri, start: start, logger: logger)
+        var line = RequestLogLine(method: request.method.rawValue, path: request.uri, start: start, logger: logger, accessLog: accessLog)
         line.cache = ServedArtifact.CacheStatus.hit.rawValue
         line.bytes = isHead ? 0 : entry.body.length
         line.complete(endpoint: entry.endpoint, status: 200, metrics: entry.metrics)

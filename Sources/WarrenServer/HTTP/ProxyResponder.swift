@@ -22,6 +22,8 @@ public struct ProxyResponder: HTTPResponder {
     let pathPrefix: String
     let metrics: MetricsEndpoint?
     let logger: Logger
+    /// Where the per-request lines go (nil: through `logger`).
+    let accessLog: AccessLog?
     let threadPool: NIOThreadPool
     /// Where answers that can be replayed without this responder are remembered.
     let hot: HotResponseTable?
@@ -32,7 +34,8 @@ public struct ProxyResponder: HTTPResponder {
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, pathPrefix: String, metrics: MetricsEndpoint?,
-                hot: HotResponseTable? = nil, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+                hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, threadPool: NIOThreadPool = .singleton) {
+        self.accessLog = accessLog
         self.hot = hot
         self.proxy = proxy
         self.storage = storage
@@ -53,7 +56,7 @@ public struct ProxyResponder: HTTPResponder {
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
         let rawPath = request.uri.path
-        var log = RequestLogLine(method: request.method.rawValue, path: rawPath, start: start, logger: logger)
+        var log = RequestLogLine(method: request.method.rawValue, path: rawPath, start: start, logger: logger, accessLog: accessLog)
 
         switch rawPath {
         case "/healthz":

@@ -4,19 +4,23 @@ import WarrenCore
 
 /// One log line and the request metrics per request, written when the response is
 /// complete (for streamed bodies, when the last byte is sent or the transfer is cut).
+/// The line goes to the `AccessLog` when there is one (`warren serve` always has one);
+/// otherwise, as a swift-log record.
 struct RequestLogLine: Sendable {
     let method: String
     let path: String
     let start: ContinuousClock.Instant
     let logger: Logger
+    let accessLog: AccessLog?
     var cache: String?
     var bytes: Int64?
 
-    init(method: String, path: String, start: ContinuousClock.Instant, logger: Logger) {
+    init(method: String, path: String, start: ContinuousClock.Instant, logger: Logger, accessLog: AccessLog?) {
         self.method = method
         self.path = path
         self.start = start
         self.logger = logger
+        self.accessLog = accessLog
     }
 
     /// Records a response whose body is already known, and returns it.
@@ -32,8 +36,11 @@ struct RequestLogLine: Sendable {
     func complete(endpoint: String, status: Int, aborted: String? = nil, metrics: RequestMetrics? = nil) {
         let elapsed = ContinuousClock.now - start
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        if logger.logLevel <= .info {
-            let tenths = nanoseconds / 100_000
+        let tenths = nanoseconds / 100_000
+        if let accessLog {
+            accessLog.record(method: method, path: path, status: status, tenthsOfMilliseconds: tenths, cache: cache,
+                             bytes: bytes, aborted: aborted)
+        } else if logger.logLevel <= .info {
             var metadata: Logger.Metadata = [
                 "method": "\(method)", "path": "\(path)", "status": "\(status)",
                 "ms": "\(tenths / 10).\(tenths % 10)",

@@ -194,9 +194,13 @@ enum WarrenServe {
             "max-connections": "\(limits.maxConnections)", "open-file-limit": "\(descriptors)",
             "header-timeout": "\(settings.clientHeaderTimeout)s", "idle-timeout": "\(settings.clientIdleTimeout)s",
         ])
+        // One line per request, buffered off the event loops (see AccessLog).
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let accessLog = AccessLog(format: settings.logFormat == "json" ? .json : .text, enabled: level <= .info)
+        defer { accessLog.flush() }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
-                           hotResponseBytes: settings.memoryCacheBytes, limits: limits),
+                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog),
             proxy: proxy, storage: storage, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
