@@ -130,3 +130,23 @@ import Testing
         #expect(HTTPProxyUpstream.join("https://h.example/g?token=T&x=1", "m/@latest") == "https://h.example/g/m/@latest?token=T&x=1")
     }
 }
+
+@Suite struct ProxyPathTests {
+    /// What HTTP and file:// upstreams are asked for: the request, case-encoded, and
+    /// parsing it back gives the same request.
+    @Test func typedRequestsBecomeEscapedPathsAndBack() throws {
+        let requests: [ProxyRequest] = [
+            .list(module: "github.com/BurntSushi/toml"),
+            .latest(module: "github.com/Azure/go-autorest/autorest"),
+            .artifact(module: "github.com/BurntSushi/toml", version: "v1.2.1", kind: .zip),
+            .artifact(module: "example.com/m", version: "v1.0.0-RC1", kind: .mod),
+            .artifact(module: "example.com/m", version: "master", kind: .info),
+        ]
+        #expect(requests[0].proxyPath == "github.com/!burnt!sushi/toml/@v/list")
+        #expect(requests[1].proxyPath == "github.com/!azure/go-autorest/autorest/@latest")
+        #expect(requests[3].proxyPath == "example.com/m/@v/v1.0.0-!r!c1.mod")
+        for request in requests {
+            #expect(try ProxyRequest.parse(rawPath: request.proxyPath) == request)
+        }
+    }
+}

@@ -62,13 +62,7 @@ public final class DirectUpstream: Upstream {
         }
     }
 
-    public func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse {
-        let request: ProxyRequest
-        do {
-            request = try ProxyRequest.parse(rawPath: path)
-        } catch {
-            throw .notFound(status: 404, message: error.message)
-        }
+    public func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse {
         let module: DirectModule
         switch try await route(request.module) {
         case .git(let location):
@@ -82,7 +76,7 @@ public final class DirectUpstream: Upstream {
                 map[url] = d
                 return d
             }
-            return try await delegate.fetch(path)
+            return try await delegate.fetch(request)
         }
         switch request {
         case .list:
@@ -146,8 +140,7 @@ public final class DirectUpstream: Upstream {
         defer { unlink(path) }
         let built = try await call { () async throws(DirectModule.Failure) in try await module.zip(revision, to: file) }
         // Opened before the scratch name is removed; the open file stays readable.
-        var response = try await FileTreeUpstream(url: "file://" + scratchDirectory, threadPool: threadPool)
-            .fetch(String(path.dropFirst(scratchDirectory.count + 1)))
+        var response = try await FileTreeUpstream.stream(path, name: name, threadPool: threadPool)
         response.builtZipHash = built.hash
         return response
     }

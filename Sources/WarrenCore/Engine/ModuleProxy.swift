@@ -100,8 +100,8 @@ public final class ModuleProxy: Sendable {
         return try await flight(smallFlights, key) { [self] () throws(ProxyError) -> SmallArtifact in
             // The checksum database is asked while the upstream is, not after it.
             async let expected = expectedSums(module: module, version: version, needed: kind == .mod)
-            let path = upstreamPath(module, version: version, suffix: "." + kind.rawValue)
-            let (bytes, origin) = try await fetchSmall(path, endpoint: kind.rawValue, module: module, version: version) { bytes in
+            let request = ProxyRequest.artifact(module: module, version: version, kind: kind)
+            let (bytes, origin) = try await fetchSmall(request, endpoint: kind.rawValue, module: module, version: version) { bytes in
                 switch kind {
                 case .info: try Self.validateInfo(bytes, expected: version, module: module)
                 case .mod: try Self.validateGoMod(bytes, module: module, version: version)
@@ -149,7 +149,8 @@ public final class ModuleProxy: Sendable {
     }
 
     func refresh(_ key: StorageKey, endpoint: String, transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {
-        let (bytes, origin) = try await fetchSmall(key.upstreamPath, endpoint: endpoint, module: key.moduleName, version: nil, transform)
+        guard let request = key.upstreamRequest else { throw ProxyError.internalError("no upstream request for \(key)") }
+        let (bytes, origin) = try await fetchSmall(request, endpoint: endpoint, module: key.moduleName, version: nil, transform)
         let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: origin)
         try await writeStored(key, bytes, metadata)
         switch key {
@@ -271,14 +272,14 @@ public final class ModuleProxy: Sendable {
     /// it (zip rules, sizes, CRCs, `h1:`, go.mod equal to the served `.mod`).
     func fetchZip(module: String, version: String, into staging: StagingFile, download: ZipDownload,
                   goMod: [UInt8]) async throws(ProxyError) -> ArtifactMetadata {
-        let path = upstreamPath(module, version: version, suffix: ".zip")
+        let request = ProxyRequest.artifact(module: module, version: version, kind: .zip)
         // The database's hash is looked up (or found cached) while the zip arrives, so
         // the verdict is ready with its last byte.
         async let expectedSums = expectedSums(module: module, version: version, needed: checksums?.verifies(module) == true)
         let response: UpstreamResponse
         let origin: String
         do {
-            (response, origin) = try await chain.first(path, endpoint: "zip") { _, r in r }
+            (response, origin) = try await chain.first(request, endpoint: "zip") { _, r in r }
         } catch {
             throw Self.proxyError(error, module: module, version: version)
         }
@@ -351,10 +352,10 @@ public final class ModuleProxy: Sendable {
 
     /// Fetches a small artifact through the chain, collecting and validating it per
     /// upstream, so that a malformed answer falls through like a failure.
-    func fetchSmall(_ path: String, endpoint: String, module: String, version: String?,
+    func fetchSmall(_ request: ProxyRequest, endpoint: String, module: String, version: String?,
                     _ transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> ([UInt8], String) {
         do {
-            return try await chain.first(path, endpoint: endpoint) { upstream, response in
+            return try await chain.first(request, endpoint: endpoint) { upstream, response in
                 let bytes = try await response.body.collect(limit: Self.smallLimit)
                 do {
                     return try transform(bytes)
@@ -365,10 +366,6 @@ public final class ModuleProxy: Sendable {
         } catch {
             throw Self.proxyError(error, module: module, version: version)
         }
-    }
-
-    func upstreamPath(_ module: String, version: String, suffix: String) -> String {
-        StorageKey.artifact(module: module, version: version, kind: .info).relativePath.dropLast(".info".count) + suffix
     }
 
     static func proxyError(_ failure: UpstreamFailure, module: String, version: String?) -> ProxyError {
@@ -478,13 +475,14 @@ extension StorageKey {
         }
     }
 
-    /// The path of this key's answer on an upstream proxy.
-    var upstreamPath: String {
+    /// What to ask an upstream for this key's answer (nil for what no upstream serves).
+    var upstreamRequest: ProxyRequest? {
         switch self {
-        case .query(let m, let q):
-            return StorageKey.artifact(module: m, version: q, kind: .info).relativePath
-        default:
-            return relativePath
+        case .artifact(let m, let v, let kind): return .artifact(module: m, version: v, kind: kind)
+        case .list(let m): return .list(module: m)
+        case .latest(let m): return .latest(module: m)
+        case .query(let m, let q): return .artifact(module: m, version: q, kind: .info)
+        case .sumdbTile: return nil
         }
     }
 }

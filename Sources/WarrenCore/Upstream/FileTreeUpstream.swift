@@ -19,8 +19,12 @@ public struct FileTreeUpstream: Upstream {
         self.threadPool = threadPool
     }
 
-    public func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse {
-        let full = root + "/" + path
+    public func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse {
+        try await Self.stream(root + "/" + request.proxyPath, name: name, threadPool: threadPool)
+    }
+
+    /// A file's contents as an upstream answer, read in 256 KiB chunks on `threadPool`.
+    static func stream(_ full: String, name: String, threadPool: NIOThreadPool) async throws(UpstreamFailure) -> UpstreamResponse {
         let file: ReadableFile
         do {
             file = try await threadPool.runIfActive { try ReadableFile(path: full) }

@@ -49,7 +49,8 @@ public struct HTTPProxyUpstream: Upstream {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
-    public func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse {
+    public func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse {
+        let path = request.proxyPath
         let deadline = ContinuousClock.now + .milliseconds(Int64(totalTimeout * 1000))
         var attempt = 0
         while true {

@@ -89,9 +89,10 @@ public struct UpstreamResponse: Sendable {
 public protocol Upstream: Sendable {
     /// The name shown in logs and metrics (credentials redacted).
     var name: String { get }
-    /// Starts fetching `path` (escaped, relative to the proxy root, e.g.
-    /// `github.com/!azure/x/@v/list`). Fails with a classified `UpstreamFailure`.
-    func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse
+    /// Starts fetching what `request` asks for; each upstream puts it in its own terms
+    /// (an escaped GOPROXY path, `ProxyRequest.proxyPath`, or git operations). Fails with
+    /// a classified `UpstreamFailure`.
+    func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse
 }
 
 extension UpstreamBody {

@@ -62,37 +62,24 @@ public struct UpstreamChain: Sendable {
     }
 
     /// The entries a request goes through: only the direct upstream for a private module.
-    func entries(for path: String) -> [Entry] {
-        guard let privateUpstream, let module = Self.modulePath(of: path), privatePatterns.matches(module) else { return entries }
+    func entries(for request: ProxyRequest) -> [Entry] {
+        guard let privateUpstream, privatePatterns.matches(request.module) else { return entries }
         return [Entry(upstream: privateUpstream, fallBackOnError: false)]
-    }
-
-    /// The module path of a GOPROXY request path (`<escaped>/@v/...` or `<escaped>/@latest`).
-    static func modulePath(of path: String) -> String? {
-        let escaped: Substring
-        if let r = path.range(of: "/@v/") {
-            escaped = path[..<r.lowerBound]
-        } else if path.hasSuffix("/@latest") {
-            escaped = path.dropLast("/@latest".count)
-        } else {
-            return nil
-        }
-        return try? PathEscaping.unescapePath(String(escaped))
     }
 
     /// Runs `operation` against each upstream in turn until one succeeds, following the
     /// fall-through rules. On failure, throws the most informative failure, ranked as the
     /// go command ranks them: a real error beats "not found".
-    public func first<T: Sendable>(_ path: String, endpoint: String,
+    public func first<T: Sendable>(_ request: ProxyRequest, endpoint: String,
                                    _ operation: (any Upstream, UpstreamResponse) async throws -> T) async throws(UpstreamFailure) -> (T, String) {
         var best: UpstreamFailure?
-        for entry in entries(for: path) {
+        for entry in entries(for: request) {
             let upstream = entry.upstream
             let start = ContinuousClock.now
             do throws(UpstreamFailure) {
                 let value: T
                 do {
-                    let response = try await upstream.fetch(path)
+                    let response = try await upstream.fetch(request)
                     value = try await operation(upstream, response)
                 } catch {
                     throw UpstreamFailure.classify(error)
@@ -102,7 +89,7 @@ public struct UpstreamChain: Sendable {
             } catch {
                 record(upstream.name, endpoint: endpoint, outcome: error.kind, since: start)
                 if !error.isNotFound {
-                    logger.warning("upstream failed", metadata: ["upstream": "\(upstream.name)", "path": "\(path)", "error": "\(error)"])
+                    logger.warning("upstream failed", metadata: ["upstream": "\(upstream.name)", "path": "\(request.proxyPath)", "error": "\(error)"])
                 }
                 if Self.explainsMore(error, than: best) { best = error }
                 if !entry.fallBackOnError && !error.isNotFound { break }
@@ -138,7 +125,7 @@ public struct UpstreamChain: Sendable {
 struct UnavailableUpstream: Upstream {
     let name: String
     let failure: UpstreamFailure
-    func fetch(_ path: String) async throws(UpstreamFailure) -> UpstreamResponse { throw failure }
+    func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse { throw failure }
 }
 
 /// Owns the HTTP client shared by all HTTP upstreams, so it can be shut down once.
