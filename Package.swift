@@ -157,6 +157,15 @@ let package = Package(
             swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
             linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
         ),
+        // Every parser of untrusted bytes (paths, versions, go.mod, go-get pages, notes,
+        // headers, .netrc, GOPROXY-style lists, zips), built the same two ways.
+        .executableTarget(
+            name: "FuzzParsers",
+            dependencies: ["GoModule", "WarrenCore", "WarrenServer", "CFuzzerDriver"],
+            path: "Fuzz/Parsers",
+            swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
+            linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
+        ),
         // Release-mode benchmark of zip creation and hashing against the go command's code.
         .executableTarget(
             name: "GoModuleBench",

@@ -5,13 +5,14 @@ import Testing
 /// scripts/fuzz.sh found worth keeping) replayed through the connection pipeline by the
 /// fuzz target's replay build: every input that once found new code must still pass.
 @Suite struct FuzzCorpusTests {
-    @Test func httpRequestCorpusReplays() throws {
+    @Test(arguments: [("http-request", "FuzzHTTPRequest"), ("parsers", "FuzzParsers")])
+    func corpusReplays(_ name: String, _ executable: String) throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Fuzz/corpus/http-request").standardized.path
+            .appendingPathComponent("../../Fuzz/corpus/" + name).standardized.path
         let count = try FileManager.default.contentsOfDirectory(atPath: corpus).count
         #expect(count >= 9)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: WarrenBinary.builtExecutable("FuzzHTTPRequest"))
+        process.executableURL = URL(fileURLWithPath: WarrenBinary.builtExecutable(executable))
         process.arguments = [corpus]
         let out = Pipe()
         process.standardOutput = out
