@@ -25,7 +25,7 @@ enum HTTPRequestHarness {
         let table = HotResponseTable(capacity: 1 << 20, serverName: "warren")
         let served = ServedArtifact(body: .bytes(ByteBuffer(string: #"{"Version":"v1.0.0"}"#)),
                                     contentType: "application/json", etag: "\"h1:x\"", lastModified: 0,
-                                    cacheControl: ModuleProxy.immutableCacheControl, cacheStatus: .miss, origin: nil)
+                                    cachePolicy: .immutable, cacheStatus: .miss, origin: nil)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         table.remember(rawPath: "/example.com/m/@v/v1.0.0.info", served: served, headers: headers, endpoint: "info")

@@ -134,23 +134,23 @@ public final class ChecksumDatabases: Sendable {
         guard let db = byName[database] else {
             throw ProxyError.notFound("checksum database \(GoQuote.string(database)) is not proxied here")
         }
-        let brief = "public, max-age=30"
+        let brief = CachePolicy.fresh(seconds: 30)
         do {
             switch request {
             case .supported:
-                return Self.answer([], contentType: "text/plain; charset=utf-8", cacheControl: "public, max-age=3600")
+                return Self.answer([], contentType: "text/plain; charset=utf-8", cachePolicy: .fresh(seconds: 3600))
             case .latest:
-                return Self.answer(try await db.latestAnswer(), contentType: "text/plain; charset=utf-8", cacheControl: brief)
+                return Self.answer(try await db.latestAnswer(), contentType: "text/plain; charset=utf-8", cachePolicy: brief)
             case .lookup(let module, let version):
                 if let pattern = unverified.firstMatch(module), module != Self.toolchainModule {
                     throw ProxyError.forbidden("\(module) matches the private pattern \(GoQuote.string(pattern)): its name is not sent to checksum databases (set GONOSUMDB or GOPRIVATE)")
                 }
                 return Self.answer(try await db.lookupAnswer(module: module, version: version),
-                                   contentType: "text/plain; charset=utf-8", cacheControl: brief)
+                                   contentType: "text/plain; charset=utf-8", cachePolicy: brief)
             case .tile(let tile):
                 let (bytes, immutable) = try await db.tile(tile)
                 return Self.answer(bytes, contentType: "application/octet-stream",
-                                   cacheControl: immutable ? ModuleProxy.immutableCacheControl : brief)
+                                   cachePolicy: immutable ? .immutable : brief)
             }
         } catch let failure as ChecksumDatabase.Failure {
             switch failure.kind {
@@ -170,8 +170,8 @@ public final class ChecksumDatabases: Sendable {
         }
     }
 
-    static func answer(_ bytes: [UInt8], contentType: String, cacheControl: String) -> ServedArtifact {
+    static func answer(_ bytes: [UInt8], contentType: String, cachePolicy: CachePolicy) -> ServedArtifact {
         ServedArtifact(body: .bytes(ByteBuffer(bytes: bytes)), contentType: contentType, etag: nil, lastModified: nil,
-                       cacheControl: cacheControl, cacheStatus: .hit, origin: nil)
+                       cachePolicy: cachePolicy, cacheStatus: .hit, origin: nil)
     }
 }

@@ -51,8 +51,8 @@ public final class ModuleProxy: Sendable {
         await downloads.drain()
     }
 
-    static let immutableCacheControl = "public, max-age=31536000, immutable"
-    var mutableCacheControl: String { "public, max-age=\(max(0, Int(configuration.listTTL)))" }
+    /// Lists, `@latest` and queries are right for the list TTL.
+    var mutablePolicy: CachePolicy { .fresh(seconds: max(0, Int(configuration.listTTL))) }
 
     /// Answers one request. With `allowFetch` false (the `Disable-Module-Fetch` header),
     /// only what is already stored is served.
@@ -73,7 +73,7 @@ public final class ModuleProxy: Sendable {
             return try await query(module: module, query: version, allowFetch: allowFetch)
         case .artifact(let module, let version, let kind) where kind != .zip:
             let small = try await immutableSmall(module: module, version: version, kind: kind, allowFetch: allowFetch)
-            return small.served(contentType: kind.contentType, cacheControl: Self.immutableCacheControl)
+            return small.served(contentType: kind.contentType, cachePolicy: .immutable)
         case .artifact(let module, let version, _):
             return try await zip(module: module, version: version, allowFetch: allowFetch)
         }
@@ -133,19 +133,19 @@ public final class ModuleProxy: Sendable {
             countCache(endpoint, hit: fresh)
             if fresh || !allowFetch {
                 return SmallArtifact(bytes: stored.bytes, metadata: stored.metadata, status: fresh ? .hit : .stale)
-                    .served(contentType: contentType, cacheControl: mutableCacheControl)
+                    .served(contentType: contentType, cachePolicy: mutablePolicy)
             }
             // Stale: answer now, refresh in the background.
             refreshInBackground(key, endpoint: endpoint, transform: transform)
             return SmallArtifact(bytes: stored.bytes, metadata: stored.metadata, status: .stale)
-                .served(contentType: contentType, cacheControl: mutableCacheControl)
+                .served(contentType: contentType, cachePolicy: mutablePolicy)
         }
         countCache(endpoint, hit: false)
         guard allowFetch else { throw Self.notCached(key.moduleName, nil) }
         let fetched = try await flight(smallFlights, key) { [self] () throws(ProxyError) in
             try await refresh(key, endpoint: endpoint, transform: transform)
         }
-        return fetched.served(contentType: contentType, cacheControl: mutableCacheControl)
+        return fetched.served(contentType: contentType, cachePolicy: mutablePolicy)
     }
 
     func refresh(_ key: StorageKey, endpoint: String, transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {
@@ -189,16 +189,16 @@ public final class ModuleProxy: Sendable {
         if var hot = memory.get(key) {
             hot.status = .hit
             countCache("zip", hit: true)
-            return hot.served(contentType: ArtifactKind.zip.contentType, cacheControl: Self.immutableCacheControl)
+            return hot.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
         }
         if let stored = try await openStored(key) {
             countCache("zip", hit: true)
             if stored.metadata.size <= Self.memoryZipLimit, let small = await readWhole(stored) {
                 memory.put(key, small, cost: small.buffer.readableBytes + 64)
-                return small.served(contentType: ArtifactKind.zip.contentType, cacheControl: Self.immutableCacheControl)
+                return small.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
             }
             return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
-                                  lastModified: stored.metadata.storedAt, cacheControl: Self.immutableCacheControl,
+                                  lastModified: stored.metadata.storedAt, cachePolicy: .immutable,
                                   cacheStatus: .hit, origin: stored.metadata.origin)
         }
         if let running = downloads.get(key) {
@@ -265,7 +265,7 @@ public final class ModuleProxy: Sendable {
 
     static func streaming(_ download: ZipDownload) -> ServedArtifact {
         ServedArtifact(body: .download(download), contentType: ArtifactKind.zip.contentType, etag: nil, lastModified: nil,
-                       cacheControl: immutableCacheControl, cacheStatus: .miss, origin: nil)
+                       cachePolicy: .immutable, cacheStatus: .miss, origin: nil)
     }
 
     /// Streams the zip from the first upstream that answers into `staging`, then verifies
@@ -461,9 +461,9 @@ struct SmallArtifact: Sendable {
 
     var bytes: [UInt8] { Array(buffer.readableBytesView) }
 
-    func served(contentType: String, cacheControl: String) -> ServedArtifact {
+    func served(contentType: String, cachePolicy: CachePolicy) -> ServedArtifact {
         ServedArtifact(body: .bytes(buffer), contentType: contentType, etag: metadata.etag,
-                       lastModified: metadata.storedAt, cacheControl: cacheControl, cacheStatus: status, origin: metadata.origin)
+                       lastModified: metadata.storedAt, cachePolicy: cachePolicy, cacheStatus: status, origin: metadata.origin)
     }
 }
 

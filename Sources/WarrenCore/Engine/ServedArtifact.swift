@@ -26,14 +26,14 @@ public struct ServedArtifact: Sendable {
     public var etag: String?
     /// Seconds since 1970.
     public var lastModified: Double?
-    public var cacheControl: String
+    public var cachePolicy: CachePolicy
     public var cacheStatus: CacheStatus
     /// Which upstream answered, when one did.
     public var origin: String?
 
     /// Whether the answer can never change (`.info` of a canonical version, `.mod`, `.zip`),
     /// so that it may be cached anywhere, for ever.
-    public var isImmutable: Bool { cacheControl == ModuleProxy.immutableCacheControl }
+    public var isImmutable: Bool { cachePolicy == .immutable }
 
     /// The full length when known.
     public var length: Int64? {

@@ -31,7 +31,7 @@ struct ResponseBuilder {
         var log = log
         var headers = HTTPFields()
         headers[.contentType] = served.contentType
-        headers[.cacheControl] = served.cacheControl
+        headers[.cacheControl] = served.cachePolicy.headerValue
         headers[ProxyResponder.cacheHeader] = served.cacheStatus.rawValue
         if let etag = served.etag { headers[.eTag] = etag }
         if let lm = served.lastModified { headers[.lastModified] = HTTPDate.format(lm) }
