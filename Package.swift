@@ -180,6 +180,18 @@ let package = Package(
             name: "WarrenCoreTests",
             dependencies: ["WarrenCore", "GoModule"]
         ),
+        // The HTTP layer in-process (HummingbirdTesting's live server on loopback).
+        .testTarget(
+            name: "WarrenServerTests",
+            dependencies: [
+                "GoModule", "WarrenCore", "WarrenServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "WarrenClientToolsTests",
             dependencies: ["WarrenClientTools", "GoModule"]
