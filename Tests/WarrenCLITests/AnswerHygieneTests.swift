@@ -30,7 +30,7 @@ import Testing
 
         let metrics = try await HTTP.get(warren.url + "/metrics").text
         // Request lines are written in batches: wait until this test's are out.
-        #expect(eventually(timeout: 10) { warren.stderr.contains("path=/github.com/kr/text/@v/v0.2.0.info") })
+        #expect(await eventuallyAsync(timeout: 10) { warren.stderr.contains("path=/github.com/kr/text/@v/v0.2.0.info") })
         #expect(metrics.contains("upstream=\"http://127.0.0.1:\(upstream.port)/\""), "upstream label: \(metrics.split(separator: "\n").filter { $0.contains("upstream=") }.prefix(2))")
         for secret in Self.secrets {
             #expect(!failed.text.contains(secret), "\(secret) in a 502 body: \(failed.text)")
@@ -47,7 +47,7 @@ import Testing
         let metrics = try await HTTP.get(warren.url + "/metrics").text
         #expect(metrics.contains("upstream=\"file://…/"), "\(metrics.split(separator: "\n").filter { $0.contains("upstream=") }.prefix(2))")
         #expect(!metrics.contains(fixture.root))
-        #expect(eventually(timeout: 10) { warren.stderr.contains("path=/example.com/missing/@v/list") })
+        #expect(await eventuallyAsync(timeout: 10) { warren.stderr.contains("path=/example.com/missing/@v/list") })
         #expect(!warren.stderr.contains(fixture.root), "the fixture's path is in the log")
     }
 
@@ -80,7 +80,7 @@ import Testing
         }
         #expect(aborted == 1)
         #expect(try await count("502") == 0)
-        #expect(eventually(timeout: 10) { warren.stderr.contains("status=499") }, "no 499 line in the log")
+        #expect(await eventuallyAsync(timeout: 10) { warren.stderr.contains("status=499") }, "no 499 line in the log")
         // The download went on for the cache: the next client gets the stored zip.
         let again = try await HTTP.get(warren.url + "/" + zip)
         #expect(again.status == 200)
@@ -99,7 +99,7 @@ import Testing
             for _ in 0..<3 { #expect(try await HTTP.get(warren.url + info).status == 200) }  // miss, then the fast path
             #expect(try await HTTP.get(warren.url + "/healthz").status == 200)
             let wanted = format == "text" ? "path=/healthz" : "\"path\":\"/healthz\""
-            #expect(eventually(timeout: 10) { warren.stderr.contains(wanted) }, "\(warren.stderr)")
+            #expect(await eventuallyAsync(timeout: 10) { warren.stderr.contains(wanted) }, "\(warren.stderr)")
             let lines = warren.stderr.split(separator: "\n").filter { $0.contains(info) }
             #expect(lines.count == 3, "\(lines)")
             for line in lines {

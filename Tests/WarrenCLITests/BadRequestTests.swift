@@ -49,7 +49,7 @@ import Testing
         defer { warren.stop() }
 
         for (path, status) in Self.cases {
-            let r = try RawHTTP.get(port: warren.port, rawPath: path)
+            let r = try await RawHTTP.get(port: warren.port, rawPath: path)
             #expect(r.status == status, "\(path): got \(r.status) \(r.body)")
             #expect(r.headers["content-type"] == "text/plain; charset=utf-8", "\(path)")
             #expect(r.body.hasSuffix("\n") && !r.body.dropLast().contains("\n"), "\(path): not one line: \(r.body)")

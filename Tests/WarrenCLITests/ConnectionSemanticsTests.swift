@@ -119,7 +119,7 @@ import Testing
         ]
         for path in paths {
             for _ in 0..<2 {
-                let r = try RawHTTP.get(port: warren.port, rawPath: path)
+                let r = try await RawHTTP.get(port: warren.port, rawPath: path)
                 #expect(r.status == 400, "\(path.prefix(60)): \(r.status) \(r.body)")
                 #expect(r.body.contains("too long") && r.body.hasSuffix("\n"), "\(r.body)")
                 #expect(r.headers["content-type"] == "text/plain; charset=utf-8")
@@ -127,7 +127,7 @@ import Testing
         }
         // The longest accepted element still gets an ordinary answer (404 from the upstream).
         let longest = "/example.com/" + String(repeating: "a", count: 200) + "/@v/list"
-        #expect(try RawHTTP.get(port: warren.port, rawPath: longest).status == 404)
+        #expect(try await RawHTTP.get(port: warren.port, rawPath: longest).status == 404)
         #expect(!warren.stderr.contains("request failed") && !warren.stderr.contains("upstream failed"),
                 "bad input was logged as a server problem: \(warren.stderr)")
         #expect(!warren.stderr.contains("status=500") && !warren.stderr.contains("status=502"))

@@ -83,16 +83,20 @@ import Testing
     @Test func anUpstreamStallingMidZipCutsClientsAndKeepsNothing() async throws {
         let text = try #require(fixture.module("golang.org/x/text", "v0.7.0"))
         let zipPath = ModuleFixture.artifactPath(text.path, text.version, "zip")
-        // No byte for 2 s counts as a stall (the upstream read timeout).
-        let (upstream, warren) = try await startProxyOnFixture(["--header-timeout", "2s"])
+        // No byte for 5 s counts as a stall (the upstream read timeout).
+        let (upstream, warren) = try await startProxyOnFixture(["--header-timeout", "5s"])
         defer { warren.stop(); upstream.stop() }
+        // The .mod first, as the go command asks: only the zip stalls.
+        #expect(try await HTTP.get(warren.url + "/" + ModuleFixture.artifactPath(text.path, text.version, "mod")).status == 200)
         let gate = FaultyUpstream.Gate()
         upstream.setFault(zipPath, .gatedBody(afterBytes: 1 << 20, gate: gate))
         let replies = try await offThread { () -> [(bytes: Int, ended: Bool)] in
             let clients = try (0..<3).map { _ in try TestSocket(port: warren.port) }
-            for client in clients { try client.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\n\r\n") }
+            for client in clients { try client.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") }
+            // The stall starts once the upstream has been asked (and has sent its first MiB).
+            #expect(eventually(timeout: 30) { upstream.count(zipPath) == 1 })
             return clients.map { client in
-                let reply = client.readToEnd(timeout: 30)
+                let reply = client.readToEnd(timeout: 60)
                 return (reply.bytes.count, reply.ended)
             }
         }

@@ -23,7 +23,13 @@ enum RawHTTP {
         }
     }
 
-    static func get(port: Int, rawPath: String) throws -> Reply {
+    /// On a thread of its own: the upstream it may make Warren ask can be a server in
+    /// this process, which needs the concurrency runtime's threads.
+    static func get(port: Int, rawPath: String) async throws -> Reply {
+        try await offThread { try getBlocking(port: port, rawPath: rawPath) }
+    }
+
+    static func getBlocking(port: Int, rawPath: String) throws -> Reply {
         let request = "GET \(rawPath) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         let text = String(decoding: try exchange(port: port, Array(request.utf8)), as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { throw POSIXError(.EPROTO) }

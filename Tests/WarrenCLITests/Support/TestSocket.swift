@@ -149,11 +149,23 @@ enum ProcessProbe {
 
 /// Polls `condition` until it holds or `timeout` seconds pass; false on timeout.
 /// For conditions with no event to wait on (a descriptor count, a closed socket).
+/// Blocks its thread: only inside `offThread`. Async code uses `eventuallyAsync`.
 func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
         usleep(20_000)
+    }
+    return condition()
+}
+
+/// `eventually` for async code: sleeps between polls without holding one of the
+/// concurrency runtime's few threads (servers in this process need them).
+func eventuallyAsync(timeout: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
     }
     return condition()
 }

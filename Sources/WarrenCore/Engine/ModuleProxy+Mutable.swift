@@ -1,0 +1,64 @@
+import GoModule
+import Logging
+
+/// Answers that change: `list`, `@latest` and version queries, fresh for the list TTL,
+/// then served stale while a background refresh runs, and kept when every upstream fails.
+extension ModuleProxy {
+    func mutable(_ key: StorageKey, endpoint: String, allowFetch: Bool, contentType: String,
+                 transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> ServedArtifact {
+        let stored = try? await storage.readSmall(key, limit: Self.smallLimit)
+        if let stored {
+            let age = Self.now() - stored.metadata.storedAt
+            let fresh = age >= 0 && age < configuration.listTTL
+            countCache(endpoint, hit: fresh)
+            if fresh || !allowFetch {
+                return SmallArtifact(bytes: stored.bytes, metadata: stored.metadata, status: fresh ? .hit : .stale)
+                    .served(contentType: contentType, cachePolicy: mutablePolicy)
+            }
+            // Stale: answer now, refresh in the background.
+            refreshInBackground(key, endpoint: endpoint, transform: transform)
+            return SmallArtifact(bytes: stored.bytes, metadata: stored.metadata, status: .stale)
+                .served(contentType: contentType, cachePolicy: mutablePolicy)
+        }
+        countCache(endpoint, hit: false)
+        guard allowFetch else { throw Self.notCached(key.moduleName, nil) }
+        let fetched = try await flight(smallFlights, key) { [self] () throws(ProxyError) in
+            try await refresh(key, endpoint: endpoint, transform: transform)
+        }
+        return fetched.served(contentType: contentType, cachePolicy: mutablePolicy)
+    }
+
+    func refresh(_ key: StorageKey, endpoint: String, transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {
+        guard let request = key.upstreamRequest else { throw ProxyError.internalError("no upstream request for \(key)") }
+        let (bytes, origin) = try await fetchSmall(request, endpoint: endpoint, module: key.moduleName, version: nil, transform)
+        let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: origin)
+        try await writeStored(key, bytes, metadata)
+        switch key {
+        case .latest(let module), .query(let module, _):
+            if let version = Self.infoVersion(bytes) { prefetchZip(module: module, version: version, origin: origin) }
+        default:
+            break
+        }
+        return SmallArtifact(bytes: bytes, metadata: metadata, status: .miss)
+    }
+
+    func refreshInBackground(_ key: StorageKey, endpoint: String, transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) {
+        let flights = smallFlights
+        Task { [self] in
+            do {
+                _ = try await flights.run(key) { [self] in try await refresh(key, endpoint: endpoint, transform: transform) }
+            } catch {
+                logger.info("background refresh failed; keeping the last good answer", metadata: ["key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// `.info` for a query that is not a canonical version (a branch, `v1.2`, a commit).
+    func query(module: String, query: String, allowFetch: Bool) async throws(ProxyError) -> ServedArtifact {
+        try await mutable(.query(module: module, query: query), endpoint: "info", allowFetch: allowFetch,
+                          contentType: "application/json") { bytes in
+            try Self.validateInfo(bytes, expected: nil, module: module)
+            return bytes
+        }
+    }
+}
