@@ -11,7 +11,7 @@ import PackageDescription
 /// entry point of their own, which hands over to the driver.)
 let fuzzerLibrary = ProcessInfo.processInfo.environment["WARREN_FUZZ"].flatMap { $0.isEmpty ? nil : $0 }
 let fuzzing = fuzzerLibrary != nil
-let coverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
+let coverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-enable-testing"])] : []
 
 let package = Package(
     name: "Warren",
