@@ -61,12 +61,13 @@ public final class AccessLog: Sendable {
             Self.appendTimestamp(&line)
             line.append(contentsOf: " INFO request".utf8)
             if let aborted { Self.textField(&line, "aborted", aborted) }
-            if let bytes { Self.textField(&line, "bytes", String(bytes)) }
+            if let bytes { Self.numberField(&line, " bytes=", bytes) }
             if let cache { Self.textField(&line, "cache", cache) }
             Self.textField(&line, "method", method)
-            Self.textField(&line, "ms", Self.milliseconds(tenthsOfMilliseconds))
+            line.append(contentsOf: " ms=".utf8)
+            Self.appendMilliseconds(&line, tenthsOfMilliseconds)
             Self.textField(&line, "path", path)
-            Self.textField(&line, "status", String(status))
+            Self.numberField(&line, " status=", Int64(status))
         case .json:
             line.append(UInt8(ascii: "{"))
             if let aborted { Self.jsonField(&line, "aborted", aborted) }
@@ -116,7 +117,43 @@ public final class AccessLog: Sendable {
     // MARK: Formatting, by hand: this runs for every request.
 
     static func milliseconds(_ tenths: Int64) -> String {
-        String(tenths / 10) + "." + String(tenths % 10)
+        var out: [UInt8] = []
+        appendMilliseconds(&out, tenths)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `12.3` from 123 tenths of a millisecond, without making strings.
+    static func appendMilliseconds(_ out: inout [UInt8], _ tenths: Int64) {
+        appendInteger(&out, tenths / 10)
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(tenths % 10))
+    }
+
+    /// `prefix` and a whole number, straight into the line.
+    static func numberField(_ out: inout [UInt8], _ prefix: StaticString, _ value: Int64) {
+        prefix.withUTF8Buffer { out.append(contentsOf: $0) }
+        appendInteger(&out, value)
+    }
+
+    static func appendInteger(_ out: inout [UInt8], _ value: Int64) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendInteger(&out, value == Int64.min ? Int64.max : -value)
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            } while v > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
     }
 
     /// `2026-12-01T21:13:52.361Z`, as the other log lines print it.
