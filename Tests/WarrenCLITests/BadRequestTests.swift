@@ -56,6 +56,7 @@ import Testing
             #expect(!r.body.contains(parent), "\(path): local path leaked")
         }
         #expect(upstream.count("github.com/kr/text/@v/%zz.info") == 0)
+        #expect(upstream.totalCount == 0, "a malformed request reached the upstream")
         // Nothing was asked of the upstream, and nothing exists beside the data directory.
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["data"])
         let stored = FileManager.default.enumerator(atPath: parent + "/data")?.allObjects as? [String] ?? []

@@ -64,6 +64,8 @@ final class FaultyUpstream: @unchecked Sendable {
     func setFault(_ path: String, _ fault: Fault?) { faults.withLock { $0[path] = fault } }
     func clearFaults() { faults.withLock { $0 = [:] } }
     func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
+    /// Requests of any path.
+    var totalCount: Int { counts.withLock { $0.values.reduce(0, +) } }
     func resetCounts() { counts.withLock { $0 = [:] } }
 
     func start() async throws {
@@ -90,7 +92,10 @@ final class FaultyUpstream: @unchecked Sendable {
         let owner: FaultyUpstream
 
         func respond(to request: Request, context: Context) async throws -> Response {
-            let path = String(request.uri.path.dropFirst()).removingPercentEncoding ?? ""
+            // Counted by the decoded path, or the raw one when it does not decode: a path
+            // that fails to decode must still be seen if Warren ever forwarded it.
+            let raw = String(request.uri.path.dropFirst())
+            let path = raw.removingPercentEncoding ?? raw
             owner.counts.withLock { $0[path, default: 0] += 1 }
             let fault = owner.faults.withLock { $0[path] }
             if case .delay(let seconds)? = fault {
