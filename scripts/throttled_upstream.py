@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""A GOPROXY file tree served on loopback at a throttled rate, for scripts/bench-coldzip.sh:
-the slow upstream a proxy sits in front of. Files up to 64 KiB go out at once; larger
-ones at --rate bytes per second, in 64 KiB chunks.
+"""A GOPROXY file tree served on loopback at a throttled rate, for the cold-path
+benchmarks (scripts/bench-coldzip.sh, scripts/bench-singleflight.sh): the slow upstream
+a proxy sits in front of. Files up to 64 KiB go out at once; larger ones at --rate bytes
+per second, in 64 KiB chunks. With --hold FILE, zips are answered only once FILE
+exists. GET /_stats gives the number of requests per path, as JSON.
 
-    throttled_upstream.py --dir TREE --rate 20000000   → prints "listening PORT"
+    throttled_upstream.py --dir TREE --rate 20000000 [--hold FILE]   → prints "listening PORT"
 """
-import argparse, http.server, os, sys, threading, time
+import argparse, collections, http.server, json, os, sys, threading, time
 
 p = argparse.ArgumentParser()
 p.add_argument("--dir", required=True)
 p.add_argument("--rate", type=float, default=20e6)
+p.add_argument("--hold", default=None)
 a = p.parse_args()
+counts = collections.Counter()
+lock = threading.Lock()
 root = os.path.realpath(a.dir)
 CHUNK = 64 * 1024
 
@@ -22,6 +27,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if self.path == "/_stats":
+            with lock:
+                body = json.dumps(counts).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        with lock:
+            counts[self.path] += 1
+        if a.hold and self.path.endswith(".zip"):
+            while not os.path.exists(a.hold):
+                time.sleep(0.01)
         path = os.path.realpath(os.path.join(root, self.path.split("?")[0].lstrip("/")))
         if not path.startswith(root + os.sep) or not os.path.isfile(path):
             body = b"not found\n"
