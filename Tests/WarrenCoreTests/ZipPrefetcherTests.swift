@@ -77,7 +77,8 @@ import Testing
         #expect(!prefetcher.submit { record.done.withLock { $0.append("D") } }, "a third waiting job is dropped")
         // Shutdown: A finishes, B and C never start.
         async let drained: Void = prefetcher.drain()
-        try await Task.sleep(for: .milliseconds(20))
+        // A finishes only once the drain has begun (the event, not a guess at its timing).
+        try await waitUntil { prefetcher.isDraining }
         gate.open()
         await drained
         #expect(record.done.withLock { $0 } == ["A"])

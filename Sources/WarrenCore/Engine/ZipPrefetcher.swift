@@ -67,6 +67,9 @@ final class ZipPrefetcher: Sendable {
         return false
     }
 
+    /// Whether `drain()` has begun: nothing more is queued or started.
+    var isDraining: Bool { state.draining.load(ordering: .relaxed) }
+
     /// Drops queued jobs and waits for the running ones.
     func drain() async {
         state.draining.store(true, ordering: .relaxed)
