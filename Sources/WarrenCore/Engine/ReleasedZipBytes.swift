@@ -36,7 +36,7 @@ public struct ReleasedZipBytes: AsyncSequence, Sendable {
                 let limit = snapshot.releasable(holdBack: ZipDownload.holdBack)
                 if sent < limit {
                     let count = Int(Swift.min(Int64(chunkSize), limit - sent))
-                    let chunk = try await Self.read(download.file, at: sent, count: count, pool: threadPool)
+                    let chunk = try await download.file.readChunk(at: sent, count: count, pool: threadPool)
                     sent += Int64(chunk.readableBytes)
                     return chunk
                 }
@@ -54,17 +54,6 @@ public struct ReleasedZipBytes: AsyncSequence, Sendable {
                 }
             }
             return nil
-        }
-
-        static func read(_ file: ReadableFile, at offset: Int64, count: Int, pool: NIOThreadPool) async throws -> ByteBuffer {
-            try await pool.runIfActive {
-                var buffer = ByteBufferAllocator().buffer(capacity: count)
-                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { ptr in
-                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: ptr[..<count]), at: offset)
-                }
-                if n == 0 { throw FileIOError("read", file.path) }
-                return buffer
-            }
         }
     }
 
@@ -92,6 +81,21 @@ extension ZipDownload {
             let s = await waitForProgress(beyond: seen)
             if s.outcome != nil { return s }
             seen = s.written
+        }
+    }
+}
+
+extension ReadableFile {
+    /// `count` bytes from `offset`, read on `pool` (never on the concurrency runtime's
+    /// threads): how stored and arriving zips are copied to clients.
+    public func readChunk(at offset: Int64, count: Int, pool: NIOThreadPool) async throws -> ByteBuffer {
+        try await pool.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { ptr in
+                try self.read(into: UnsafeMutableRawBufferPointer(rebasing: ptr[..<count]), at: offset)
+            }
+            if n == 0 { throw FileIOError("read", self.path) }
+            return buffer
         }
     }
 }

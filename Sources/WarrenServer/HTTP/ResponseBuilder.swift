@@ -116,7 +116,7 @@ struct ResponseBuilder {
                     }
                     while offset <= range.end {
                         let count = Int(min(Self.chunkSize, range.end - offset + 1))
-                        let chunk = try await Self.read(file, at: offset, count: count, pool: pool)
+                        let chunk = try await file.readChunk(at: offset, count: count, pool: pool)
                         offset += Int64(chunk.readableBytes)
                         try await writer.write(chunk)
                         try await pacer.catchUp()
@@ -158,6 +158,11 @@ struct ResponseBuilder {
                     log.bytes = sent
                     log.complete(endpoint: endpoint, status: e.status, aborted: e.message)
                     throw e
+                } catch let e as FileIOError {
+                    // Warren could not read its own staging file: a server fault.
+                    log.bytes = sent
+                    log.complete(endpoint: endpoint, status: 500, aborted: "\(e)")
+                    throw e
                 } catch {
                     // Writing failed: the client closed the connection (nginx's 499). Not
                     // a 5xx: the download goes on for the others and for the cache.
@@ -172,17 +177,6 @@ struct ResponseBuilder {
     /// The status logged and counted for a client that closed the connection before its
     /// answer was complete, as nginx does.
     static let clientClosedRequest = 499
-
-    static func read(_ file: ReadableFile, at offset: Int64, count: Int, pool: NIOThreadPool) async throws -> ByteBuffer {
-        try await pool.runIfActive {
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { ptr in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: ptr[..<count]), at: offset)
-            }
-            if n == 0 { throw FileIOError("read", file.path) }
-            return buffer
-        }
-    }
 
     /// RFC 9110 §13.1.1 and §13.1.4, evaluated first (§13.2.2): If-Match compares strong
     /// tags (a weak tag never matches; `*` matches whatever exists), and only in its absence
