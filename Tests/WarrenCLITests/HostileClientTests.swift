@@ -111,16 +111,19 @@ import Testing
         let (upstream, warren) = try await start(["--max-connections", "3"])
         defer { warren.stop(); upstream.stop() }
         let slowPath = "github.com/kr/text/@v/list"
-        upstream.setFault(slowPath, .delay(3))
+        // The upstream holds its answer until the test has seen the refusal.
+        let gate = FaultyUpstream.Gate()
+        upstream.setFault(slowPath, .gated(gate))
         let statuses = try await offThread { () -> ([Int], Int, String, Int) in
             let busy = try (0..<3).map { _ in try TestSocket(port: warren.port) }
             for socket in busy { try socket.send("GET /\(slowPath) HTTP/1.1\r\nHost: t\r\n\r\n") }
             // Wait until the three are being answered (the upstream has been asked).
-            _ = eventually(timeout: 5) { upstream.count(slowPath) >= 1 }
+            _ = eventually(timeout: 10) { upstream.count(slowPath) >= 1 }
             let extra = try TestSocket(port: warren.port)
             try? extra.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
             let refused = extra.readToEnd(timeout: 5)
             let text = String(decoding: refused.bytes, as: UTF8.self)
+            gate.open()
             let answers = busy.map { $0.readResponse(timeout: 10)?.status ?? 0 }
             // With the busy ones answered (and so idle), a new connection gets in.
             let after = try TestSocket(port: warren.port)
@@ -133,6 +136,8 @@ import Testing
         #expect(statuses.2.hasSuffix("too many connections: try again shortly\n"))
         #expect(statuses.3 == 200)
         #expect(try await Self.metric(warren, "warren_client_connections_refused_total") == 1)
+        #expect(try await Self.metric(warren, "warren_client_connections_accepted_total") >= 5)
+        #expect(try await HTTP.get(warren.url + "/metrics").text.contains("\nwarren_client_connections "), "no open-connections gauge")
     }
 
     @Test func pipelinedZipRequestsHoldOneFileAndAStalledReaderIsDropped() async throws {

@@ -22,6 +22,8 @@ final class FaultyUpstream: @unchecked Sendable {
         case hugeLength
         /// Send the head and this many bytes, then the rest once the test opens `gate`.
         case gatedBody(afterBytes: Int, gate: Gate)
+        /// Answer nothing until the test opens `gate`, then answer normally.
+        case gated(Gate)
     }
 
     /// Holds part of an answer back until the test says so: an event, not a delay.
@@ -98,6 +100,9 @@ final class FaultyUpstream: @unchecked Sendable {
             let path = raw.removingPercentEncoding ?? raw
             owner.counts.withLock { $0[path, default: 0] += 1 }
             let fault = owner.faults.withLock { $0[path] }
+            if case .gated(let gate)? = fault {
+                await gate.wait()
+            }
             if case .delay(let seconds)? = fault {
                 try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             }
