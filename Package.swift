@@ -13,6 +13,18 @@ let fuzzerLibrary = ProcessInfo.processInfo.environment["WARREN_FUZZ"].flatMap {
 let fuzzing = fuzzerLibrary != nil
 let coverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-enable-testing"])] : []
 
+/// A fuzz target under Fuzz/: a libFuzzer binary with WARREN_FUZZ, else a replayer of its
+/// corpus (through FuzzSupport).
+func fuzzTarget(_ name: String, path: String, dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: dependencies + ["CFuzzerDriver", "FuzzSupport"],
+        path: path,
+        swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
+        linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
+    )
+}
+
 let package = Package(
     name: "Warren",
     // Linux only (posix_spawn extensions, TCP_CORK, TCP_INFO): no Apple platform is
@@ -141,31 +153,20 @@ let package = Package(
             name: "CFuzzerDriver",
             path: "Sources/CFuzzerDriver"
         ),
-        // Raw request bytes through the connection pipeline: a libFuzzer target when built by
-        // scripts/fuzz.sh (-D FUZZING -sanitize=fuzzer), else a replayer of its corpus.
-        .executableTarget(
-            name: "FuzzHTTPRequest",
-            dependencies: [
-                "WarrenCore", "WarrenServer", "CFuzzerDriver",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            path: "Fuzz/HTTPRequest",
-            swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
-            linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
-        ),
+        // The corpus replayer the fuzz targets share.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        // Raw request bytes through the connection pipeline.
+        fuzzTarget("FuzzHTTPRequest", path: "Fuzz/HTTPRequest", dependencies: [
+            "WarrenCore", "WarrenServer",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Every parser of untrusted bytes (paths, versions, go.mod, go-get pages, notes,
-        // headers, .netrc, GOPROXY-style lists, zips), built the same two ways.
-        .executableTarget(
-            name: "FuzzParsers",
-            dependencies: ["GoModule", "WarrenCore", "WarrenServer", "CFuzzerDriver"],
-            path: "Fuzz/Parsers",
-            swiftSettings: fuzzing ? coverage + [.define("FUZZING")] : [],
-            linkerSettings: fuzzerLibrary.map { [.unsafeFlags(["-Xlinker", $0]), .linkedLibrary("stdc++")] } ?? []
-        ),
+        // headers, .netrc, GOPROXY-style lists, zips).
+        fuzzTarget("FuzzParsers", path: "Fuzz/Parsers", dependencies: ["GoModule", "WarrenCore", "WarrenServer"]),
         // Release-mode benchmark of zip creation and hashing against the go command's code.
         .executableTarget(
             name: "GoModuleBench",

@@ -1,5 +1,6 @@
 import CFuzzerDriver
 import Foundation
+import FuzzSupport
 import HTTPTypes
 import Logging
 import NIOCore
@@ -107,19 +108,7 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
 @main
 struct ReplayHTTPRequests {
     static func main() throws {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let files = isDirectory.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { path + "/" + $0 }
-                : [path]
-            for file in files {
-                HTTPRequestHarness.run(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
-                count += 1
-            }
-        }
-        print("replayed \(count) inputs")
+        try CorpusReplay.main(HTTPRequestHarness.run)
     }
 }
 #endif

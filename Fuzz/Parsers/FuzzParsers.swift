@@ -1,5 +1,6 @@
 import CFuzzerDriver
 import Foundation
+import FuzzSupport
 import GoModule
 @testable import WarrenCore
 @testable import WarrenServer
@@ -137,20 +138,8 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
 @main
 struct ReplayParserInputs {
     static func main() throws {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let files = isDirectory.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { path + "/" + $0 }
-                : [path]
-            for file in files {
-                ParserHarness.run(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
-                count += 1
-            }
-        }
+        try CorpusReplay.main(ParserHarness.run)
         unlink(ParserHarness.scratch)
-        print("replayed \(count) inputs")
     }
 }
 #endif
