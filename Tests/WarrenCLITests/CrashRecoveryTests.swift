@@ -55,7 +55,7 @@ import Testing
         #expect(started, "the downloads never got going: \(Self.stagingFiles(dataDir))")
         // Nobody got a complete zip: the bytes sent (head included) stop short of it.
         #expect(received.allSatisfy { $0.0 < $0.1 }, "a client received a whole zip from a download that never finished")
-        gate.open()
+        gate.fire()
         #expect(!Self.stagingFiles(dataDir).isEmpty, "the kill should have interrupted downloads")
 
         upstream.clearFaults()
@@ -104,7 +104,7 @@ import Testing
             #expect(reply.ended, "a client was left hanging on a stalled download")
             #expect(reply.bytes < text.zipSize, "a client received \(reply.bytes) bytes of a zip that never finished")
         }
-        gate.open()
+        gate.fire()
         #expect(!FileManager.default.fileExists(atPath: warren.dataDir + "/modules/" + zipPath))
         #expect(CrashRecoveryTests.stagingFiles(warren.dataDir).isEmpty)
         upstream.clearFaults()

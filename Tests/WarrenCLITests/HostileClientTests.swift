@@ -123,7 +123,7 @@ import Testing
             try? extra.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
             let refused = extra.readToEnd(timeout: 5)
             let text = String(decoding: refused.bytes, as: UTF8.self)
-            gate.open()
+            gate.fire()
             let answers = busy.map { $0.readResponse(timeout: 10)?.status ?? 0 }
             // With the busy ones answered (and so idle), a new connection gets in.
             let after = try TestSocket(port: warren.port)

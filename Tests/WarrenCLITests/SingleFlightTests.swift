@@ -21,7 +21,7 @@ import Testing
             for client in clients { try client.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\n\r\n") }
             // Every request is in: Warren has asked the upstream (once) and waits.
             _ = eventually(timeout: 20) { upstream.count(zipPath) >= 1 }
-            gate.open()
+            gate.fire()
             return clients.map { $0.readResponse(timeout: 60) }
         }
         #expect(replies.count == 200)

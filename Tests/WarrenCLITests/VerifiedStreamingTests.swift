@@ -25,7 +25,7 @@ import Testing
             var received: [UInt8] = []
             while received.count < 768 << 10, case .data(let d) = client.receive(timeout: 30) { received += d }
             let early = received.count
-            gate.open()
+            gate.fire()
             received += client.readToEnd(timeout: 60).bytes
             return (early, received)
         }

@@ -5,28 +5,8 @@ import Testing
 /// The background queue that builds direct-mode zips ahead of the client: bounded in
 /// how many run, in how many wait, and emptied (not run) on shutdown.
 @Suite struct ZipPrefetcherTests {
-    /// A job that runs until `open()` is called.
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-        func wait() async {
-            await withCheckedContinuation { c in
-                let now = state.withLock { s -> Bool in
-                    if s.open { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if now { c.resume() }
-            }
-        }
-        func open() {
-            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                s.open = true
-                defer { s.waiters = [] }
-                return s.waiters
-            }
-            for w in waiters { w.resume() }
-        }
-    }
+    /// A job that runs until the gate fires.
+    typealias Gate = OneTimeSignal
 
     final class Record: Sendable {
         let running = Atomic<Int>(0)
@@ -79,7 +59,7 @@ import Testing
         async let drained: Void = prefetcher.drain()
         // A finishes only once the drain has begun (the event, not a guess at its timing).
         try await waitUntil { prefetcher.isDraining }
-        gate.open()
+        gate.fire()
         await drained
         #expect(record.done.withLock { $0 } == ["A"])
         #expect(!prefetcher.submit { record.done.withLock { $0.append("E") } }, "nothing is queued after draining")

@@ -10,6 +10,12 @@ final class DownloadRegistry: Sendable {
     }
 
     private let running = Mutex<[StorageKey: Running]>([:])
+    /// Told of a verified zip that could not be stored (for the log).
+    private let onCommitFailure: @Sendable (StorageKey, any Error) -> Void
+
+    init(onCommitFailure: @escaping @Sendable (StorageKey, any Error) -> Void = { _, _ in }) {
+        self.onCommitFailure = onCommitFailure
+    }
 
     func get(_ key: StorageKey) -> ZipDownload? {
         running.withLock { $0[key]?.download }
@@ -32,18 +38,24 @@ final class DownloadRegistry: Sendable {
         let existing = running.withLock { map -> ZipDownload? in
             if let other = map[key] { return other.download }
             let task = Task {
-                do {
+                do throws(ProxyError) {
                     let metadata = try await work(download, staging)
-                    try await storage.commit(staging, metadata: metadata)
+                    // Verified: every client may have the whole zip now; making it durable
+                    // is storage's business, and a failure there only costs a refetch later.
                     download.finish(.success(metadata))
-                } catch let e as ProxyError {
-                    await storage.discard(staging)
-                    download.finish(.failure(e))
+                    do {
+                        try await storage.commit(staging, metadata: metadata)
+                    } catch {
+                        await storage.discard(staging)
+                        MetricHandles.counter("warren_storage_errors_total", [("operation", "commit")]).increment()
+                        self.onCommitFailure(key, error)
+                    }
                 } catch {
                     await storage.discard(staging)
-                    download.finish(.failure(.internalError("storing the zip failed", detail: "\(error)")))
+                    download.finish(.failure(error))
                 }
                 self.remove(key)
+                download.settle()
             }
             map[key] = Running(download: download, task: task)
             return nil

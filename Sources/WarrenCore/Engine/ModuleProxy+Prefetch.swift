@@ -18,7 +18,7 @@ extension ModuleProxy {
             if (try? await storage.open(key)) ?? nil != nil { return }
             do {
                 _ = try await zip(module: module, version: version, allowFetch: true)
-                if let running = downloads.get(key) { _ = await running.outcome() }
+                if let running = downloads.get(key) { await running.waitUntilSettled() }
                 MetricHandles.counter("warren_zip_prefetches_total", [("outcome", "built")]).increment()
             } catch {
                 MetricHandles.counter("warren_zip_prefetches_total", [("outcome", "failed")]).increment()

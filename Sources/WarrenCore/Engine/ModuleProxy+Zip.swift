@@ -14,19 +14,19 @@ extension ModuleProxy {
             countCache("zip", hit: true)
             return hot.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
         }
-        if let stored = try await openStored(key) {
-            countCache("zip", hit: true)
-            if stored.metadata.size <= Self.memoryZipLimit, let small = await readWhole(stored) {
-                memory.put(key, small, cost: small.buffer.readableBytes + 64)
-                return small.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
-            }
-            return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
-                                  lastModified: stored.metadata.storedAt, cachePolicy: .immutable,
-                                  cacheStatus: .hit, origin: stored.metadata.origin)
-        }
+        if let stored = try await openStored(key) { return await servedStored(key, stored) }
         if let running = downloads.get(key) {
-            countCache("zip", hit: false)
-            return Self.streaming(running)
+            // Verified but still being committed: a moment's wait, then a plain stored hit.
+            if case .success? = running.snapshot.outcome {
+                await running.waitUntilSettled()
+                if let stored = try await openStored(key) { return await servedStored(key, stored) }
+            } else {
+                countCache("zip", hit: false)
+                return Self.streaming(running)
+            }
+        } else if let stored = try await openStored(key) {
+            // Committed between the first look and now (its download just ended).
+            return await servedStored(key, stored)
         }
         countCache("zip", hit: false)
         if let refused = refusals.get(key) { throw refused }
@@ -41,6 +41,18 @@ extension ModuleProxy {
             try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
         }
         return Self.streaming(download)
+    }
+
+    /// A stored zip as served: small ones from memory from then on.
+    func servedStored(_ key: StorageKey, _ stored: StoredArtifact) async -> ServedArtifact {
+        countCache("zip", hit: true)
+        if stored.metadata.size <= Self.memoryZipLimit, let small = await readWhole(stored) {
+            memory.put(key, small, cost: small.buffer.readableBytes + 64)
+            return small.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
+        }
+        return ServedArtifact(body: .file(stored.file, size: stored.metadata.size), contentType: ArtifactKind.zip.contentType, etag: stored.metadata.etag,
+                              lastModified: stored.metadata.storedAt, cachePolicy: .immutable,
+                              cacheStatus: .hit, origin: stored.metadata.origin)
     }
 
     /// Runs a checksum check; a mismatch (403) is remembered for `key` for a while.

@@ -24,8 +24,7 @@ public final class ModuleProxy: Sendable {
 
     let memory: MemoryCache<StorageKey, SmallArtifact>
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
-    let zipFlights = SingleFlight<StorageKey, ArtifactMetadata>()
-    let downloads = DownloadRegistry()
+    let downloads: DownloadRegistry
     let prefetcher = ZipPrefetcher()
     /// Zips refused for a checksum mismatch, answered 403 at once for a while (a .mod is
     /// small enough to fetch again).
@@ -43,6 +42,10 @@ public final class ModuleProxy: Sendable {
         self.logger = logger
         self.threadPool = threadPool
         self.memory = MemoryCache(capacity: configuration.memoryCacheBytes)
+        self.downloads = DownloadRegistry { [logger] key, error in
+            logger.error("a verified zip could not be stored; it will be fetched again", metadata: [
+                "artifact": "\(key.relativePath)", "error": "\(error)"])
+        }
     }
 
     /// Waits for zip downloads in progress (graceful shutdown).

@@ -9,6 +9,11 @@ import Synchronization
 /// hold the zip's central directory) are released only once the whole zip has been
 /// verified: a zip that fails verification never reaches a client complete, and the
 /// connection is cut instead.
+///
+/// A verified zip is released in full at once, before it is made durable in storage (an
+/// fsync and a rename that clients need not wait for). Until that commit has ended the
+/// download stays registered, so a request arriving meanwhile waits for it
+/// (`waitUntilSettled`) and is then served from storage.
 public final class ZipDownload: Sendable {
     public struct Snapshot: Sendable {
         public var written: Int64
@@ -33,6 +38,7 @@ public final class ZipDownload: Sendable {
 
     public let file: ReadableFile
     private let state = Mutex(State())
+    private let settled = OneTimeSignal()
 
     init(file: ReadableFile) {
         self.file = file
@@ -65,6 +71,15 @@ public final class ZipDownload: Sendable {
             seen = current.written
         }
     }
+
+    /// Waits until the verdict has been acted on: a verified zip committed to storage (or
+    /// its commit failed), a failed one discarded.
+    public func waitUntilSettled() async { await settled.wait() }
+
+    /// Whether the verdict has been acted on (see `waitUntilSettled`).
+    public var isSettled: Bool { settled.hasFired }
+
+    func settle() { settled.fire() }
 
     func setExpectedLength(_ length: Int64?) {
         state.withLock { $0.snapshot.expectedLength = length }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
+import WarrenCore
 
 /// A GOPROXY upstream for tests: serves a directory, counts requests per path, and
 /// misbehaves on demand (status codes, delays, truncated or replaced bodies, huge
@@ -27,29 +28,7 @@ final class FaultyUpstream: @unchecked Sendable {
     }
 
     /// Holds part of an answer back until the test says so: an event, not a delay.
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        func open() {
-            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                s.open = true
-                defer { s.waiters = [] }
-                return s.waiters
-            }
-            for w in waiters { w.resume() }
-        }
-
-        func wait() async {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if s.open { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if now { c.resume() }
-            }
-        }
-    }
+    typealias Gate = OneTimeSignal
 
     let root: String
     private let faults = Mutex<[String: Fault]>([:])
