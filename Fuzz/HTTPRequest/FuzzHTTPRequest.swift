@@ -82,7 +82,7 @@ final class StandInResponder: ChannelInboundHandler {
             _ = try ProxyRequest.parse(rawPath: String(head.uri.drop(while: { $0 == "/" })))
             status = .ok
         } catch {
-            status = HTTPResponseStatus(statusCode: error.status)
+            status = HTTPResponseStatus(statusCode: error.statusCode)
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "3")

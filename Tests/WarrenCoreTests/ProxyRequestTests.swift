@@ -11,28 +11,28 @@ import Testing
         #expect(try ProxyRequest.parse(rawPath: "example.com/m/@v/v2.0.0+incompatible.info") == .artifact(module: "example.com/m", version: "v2.0.0+incompatible", kind: .info))
     }
 
-    static let refused: [(String, Int)] = [
-        ("example.com/m/@v/v1.0.mod", 400),           // not canonical
-        ("example.com/m/@v/master.zip", 400),         // queries only through .info
-        ("example.com/m/@v/v2.0.0.zip", 400),         // major version does not fit the path
-        ("example.com/m/@v/v1.0.0.txt", 400),
-        ("example.com%2fm/@v/list", 400),
-        ("example.com/m/@v/%2e%2e.info", 400),
-        ("example.com/m/@v/v1%00.info", 400),
-        ("example.com/m/@v/%e2%28%a1.info", 400),     // invalid UTF-8
-        ("example.com/m/@v/%4.info", 400),
-        ("Example.com/m/@v/list", 400),
-        ("example.com/m", 404),
-        ("", 404),
+    static let refused: [(String, ProxyError.Kind)] = [
+        ("example.com/m/@v/v1.0.mod", .badRequest),           // not canonical
+        ("example.com/m/@v/master.zip", .badRequest),         // queries only through .info
+        ("example.com/m/@v/v2.0.0.zip", .badRequest),         // major version does not fit the path
+        ("example.com/m/@v/v1.0.0.txt", .badRequest),
+        ("example.com%2fm/@v/list", .badRequest),
+        ("example.com/m/@v/%2e%2e.info", .badRequest),
+        ("example.com/m/@v/v1%00.info", .badRequest),
+        ("example.com/m/@v/%e2%28%a1.info", .badRequest),     // invalid UTF-8
+        ("example.com/m/@v/%4.info", .badRequest),
+        ("Example.com/m/@v/list", .badRequest),
+        ("example.com/m", .notFound),
+        ("", .notFound),
     ]
 
     @Test(arguments: refused)
-    func refusesBadPaths(path: String, status: Int) {
+    func refusesBadPaths(path: String, kind: ProxyError.Kind) {
         do {
             let r = try ProxyRequest.parse(rawPath: path)
             Issue.record("\(path) parsed as \(r)")
         } catch {
-            #expect(error.status == status, "\(path): \(error)")
+            #expect(error.kind == kind, "\(path): \(error)")
             #expect(!error.message.contains("\n"))
         }
     }
@@ -118,7 +118,7 @@ import Testing
             do {
                 _ = try ProxyRequest.parse(rawPath: path)
             } catch {
-                #expect(error.status == 400)
+                #expect(error.kind == .badRequest)
                 #expect(error.message.contains("too long"), "\(error.message)")
             }
         }

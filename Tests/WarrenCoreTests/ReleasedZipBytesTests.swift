@@ -75,7 +75,7 @@ import Testing
         let refusals = RecentRefusals(lifetime: 60)
         let key = StorageKey.artifact(module: "example.com/m", version: "v1.0.0", kind: .zip)
         refusals.remember(key, .forbidden("mismatch"), now: 1000)
-        #expect(refusals.get(key, now: 1059)?.status == 403)
+        #expect(refusals.get(key, now: 1059)?.kind == .forbidden)
         #expect(refusals.get(key, now: 1061) == nil)
         for i in 0..<(RecentRefusals.capacity + 10) {
             refusals.remember(.artifact(module: "example.com/m\(i)", version: "v1.0.0", kind: .zip), .forbidden("x"), now: 2000 + Double(i))

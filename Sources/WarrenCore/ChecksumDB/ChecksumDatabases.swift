@@ -88,10 +88,10 @@ public final class ChecksumDatabases: Sendable {
             case .notFound:
                 throw ProxyError.forbidden("\(id) is not in the checksum database \(verifier.name) (a private module? list it in --nosumdb): \(error.description)")
             case .unavailable:
-                throw ProxyError.badGateway("cannot verify \(id) against \(verifier.name): \(error.description)")
+                throw ProxyError.upstreamFailed("cannot verify \(id) against \(verifier.name): \(error.description)")
             case .tampering:
                 logger.error("checksum database failed verification", metadata: ["database": "\(verifier.name)", "module": "\(id)", "error": "\(error.description)"])
-                throw ProxyError.badGateway("cannot verify \(id): \(error.description)")
+                throw ProxyError.upstreamFailed("cannot verify \(id): \(error.description)")
             }
         }
         var sums = ExpectedSums(zip: nil, goMod: nil, database: verifier.name)
@@ -114,7 +114,7 @@ public final class ChecksumDatabases: Sendable {
         let name = what == "mod" ? "\(module)@\(version)/go.mod" : "\(module)@\(version)"
         guard let expected else {
             MetricHandles.counter("warren_checksum_verifications_total", [("result", "tampering")]).increment()
-            throw ProxyError.badGateway("cannot verify \(name): \(sums.database) has no hash for it")
+            throw ProxyError.upstreamFailed("cannot verify \(name): \(sums.database) has no hash for it")
         }
         guard expected == actual else {
             MetricHandles.counter("warren_checksum_verifications_total", [("result", "mismatch")]).increment()
@@ -157,11 +157,11 @@ public final class ChecksumDatabases: Sendable {
             case .notFound:
                 throw ProxyError.notFound(failure.description)
             case .unavailable:
-                throw ProxyError.badGateway(failure.description)
+                throw ProxyError.upstreamFailed(failure.description)
             case .tampering:
                 MetricHandles.counter("warren_checksum_verifications_total", [("result", "tampering")]).increment()
                 logger.error("checksum database failed verification", metadata: ["database": "\(database)", "error": "\(failure.description)"])
-                throw ProxyError.badGateway("\(failure.description); not relayed")
+                throw ProxyError.upstreamFailed("\(failure.description); not relayed")
             }
         } catch let e as ProxyError {
             throw e

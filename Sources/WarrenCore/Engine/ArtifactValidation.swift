@@ -14,13 +14,13 @@ extension ModuleProxy {
         do {
             info = try JSONDecoder().decode(Info.self, from: Data(bytes))
         } catch {
-            throw .badGateway("upstream sent a malformed .info for \(module)")
+            throw .upstreamFailed("upstream sent a malformed .info for \(module)")
         }
         if ModuleVersion.canonical(info.Version) != info.Version {
-            throw .badGateway("upstream .info for \(module) names an invalid version \(GoQuote.string(info.Version))")
+            throw .upstreamFailed("upstream .info for \(module) names an invalid version \(GoQuote.string(info.Version))")
         }
         if let expected, info.Version != expected {
-            throw .badGateway("upstream .info for \(module)@\(expected) names version \(info.Version)")
+            throw .upstreamFailed("upstream .info for \(module)@\(expected) names version \(info.Version)")
         }
     }
 
@@ -30,10 +30,10 @@ extension ModuleProxy {
     /// answer without a module line (an HTML page, an error text) is not a go.mod.
     static func validateGoMod(_ bytes: [UInt8], module: String, version: String) throws(ProxyError) {
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw .badGateway("upstream .mod for \(module)@\(version) is not UTF-8 text")
+            throw .upstreamFailed("upstream .mod for \(module)@\(version) is not UTF-8 text")
         }
         if GoModModuleLine.modulePath(bytes).isEmpty {
-            throw .badGateway("upstream .mod for \(module)@\(version) has no module line")
+            throw .upstreamFailed("upstream .mod for \(module)@\(version) has no module line")
         }
     }
 

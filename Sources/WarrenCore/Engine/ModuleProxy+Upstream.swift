@@ -26,11 +26,11 @@ extension ModuleProxy {
         case .notFound(let status, let message):
             return .notFound("\(what): not found upstream: \(message)", gone: status == 410)
         case .refused(let status, let message):
-            return ProxyError(status: status == 403 ? 403 : 502, "\(what): upstream refused: \(message)")
+            return ProxyError(status == 403 ? .forbidden : .upstreamFailed, "\(what): upstream refused: \(message)")
         case .failed(let message):
-            return .badGateway("\(what): \(message)")
+            return .upstreamFailed("\(what): \(message)")
         case .timedOut(let message):
-            return .gatewayTimeout("\(what): \(message)")
+            return .upstreamTimedOut("\(what): \(message)")
         case .disabled:
             return .forbidden("\(what): fetching modules is disabled (upstream list ends in off)")
         }

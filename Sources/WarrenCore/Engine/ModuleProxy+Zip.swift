@@ -55,12 +55,12 @@ extension ModuleProxy {
                               cacheStatus: .hit, origin: stored.metadata.origin)
     }
 
-    /// Runs a checksum check; a mismatch (403) is remembered for `key` for a while.
+    /// Runs a checksum check; a mismatch (a refusal) is remembered for `key` for a while.
     func refusingForAWhile(_ key: StorageKey, _ check: () throws(ProxyError) -> Void) throws(ProxyError) {
         do {
             try check()
         } catch {
-            if error.status == 403 { refusals.remember(key, error) }
+            if error.kind == .forbidden { refusals.remember(key, error) }
             throw error
         }
     }
@@ -119,7 +119,7 @@ extension ModuleProxy {
             throw Self.proxyError(error, module: module, version: version)
         }
         if let length = response.contentLength, length > ModuleZipRules.maxZipFile {
-            throw ProxyError.badGateway("upstream zip for \(module)@\(version) is too large (\(length) bytes; limit is \(ModuleZipRules.maxZipFile))")
+            throw ProxyError.upstreamFailed("upstream zip for \(module)@\(version) is too large (\(length) bytes; limit is \(ModuleZipRules.maxZipFile))")
         }
         download.setExpectedLength(response.contentLength)
         // Entries are hashed as the bytes land, so the verdict is ready with the last byte
@@ -131,7 +131,7 @@ extension ModuleProxy {
             for try await chunk in response.body {
                 written += Int64(chunk.readableBytes)
                 if written > ModuleZipRules.maxZipFile {
-                    throw ProxyError.badGateway("upstream zip for \(module)@\(version) exceeds \(ModuleZipRules.maxZipFile) bytes")
+                    throw ProxyError.upstreamFailed("upstream zip for \(module)@\(version) exceeds \(ModuleZipRules.maxZipFile) bytes")
                 }
                 let writer = staging.writer
                 try await threadPool.runIfActive {
@@ -146,11 +146,11 @@ extension ModuleProxy {
             throw e
         } catch {
             let failure = UpstreamFailure.classify(error)
-            if case .timedOut = failure { throw ProxyError.gatewayTimeout("upstream \(origin) timed out sending \(module)@\(version).zip") }
-            throw ProxyError.badGateway("upstream \(origin) failed while sending \(module)@\(version).zip", detail: "\(error)")
+            if case .timedOut = failure { throw ProxyError.upstreamTimedOut("upstream \(origin) timed out sending \(module)@\(version).zip") }
+            throw ProxyError.upstreamFailed("upstream \(origin) failed while sending \(module)@\(version).zip", detail: "\(error)")
         }
         if let expected = response.contentLength, expected != written {
-            throw ProxyError.badGateway("upstream \(origin) sent \(written) of \(expected) bytes of \(module)@\(version).zip")
+            throw ProxyError.upstreamFailed("upstream \(origin) sent \(written) of \(expected) bytes of \(module)@\(version).zip")
         }
         let stagingPath = staging.path
         let streamed = hasher?.result
@@ -164,7 +164,7 @@ extension ModuleProxy {
             }
         } catch {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "invalid")]).increment()
-            throw ProxyError.badGateway("upstream \(origin) sent an invalid zip for \(module)@\(version): \(error)")
+            throw ProxyError.upstreamFailed("upstream \(origin) sent an invalid zip for \(module)@\(version): \(error)")
         }
         // How often the streamed hashes were usable, rather than a second read of the file.
         MetricHandles.counter("warren_zip_verifications_total", [("mode", verified.streamed ? "streamed" : "reread")]).increment()
@@ -178,7 +178,7 @@ extension ModuleProxy {
         let expectedGoMod = verified.goMod ?? Array(GoModFile.synthesized(modulePath: module).utf8)
         if expectedGoMod != goMod {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "gomod_mismatch")]).increment()
-            throw ProxyError.badGateway("upstream zip for \(module)@\(version) does not match its .mod (go.mod differs)")
+            throw ProxyError.upstreamFailed("upstream zip for \(module)@\(version) does not match its .mod (go.mod differs)")
         }
         return ArtifactMetadata(size: written, hash: verified.hash, storedAt: Self.now(), origin: origin)
     }

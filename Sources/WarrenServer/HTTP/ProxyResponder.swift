@@ -108,8 +108,8 @@ public struct ProxyResponder: HTTPResponder {
         do {
             served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)
         } catch {
-            if error.status >= 500 {
-                logger.warning("request failed", metadata: ["path": "\(rawPath)", "status": "\(error.status)", "error": "\(error.message)", "detail": "\(error.detail ?? "")"])
+            if error.isServerSide {
+                logger.warning("request failed", metadata: ["path": "\(rawPath)", "status": "\(error.statusCode)", "error": "\(error.message)", "detail": "\(error.detail ?? "")"])
             }
             return log.finish(Self.error(error), endpoint: endpoint)
         }
@@ -137,8 +137,8 @@ public struct ProxyResponder: HTTPResponder {
         do {
             served = try await checksums.serve(database: parsedRequest.database, request: parsedRequest.request)
         } catch {
-            if error.status >= 500 {
-                logger.warning("checksum database request failed", metadata: ["path": "\(request.uri.path)", "status": "\(error.status)", "error": "\(error.message)"])
+            if error.isServerSide {
+                logger.warning("checksum database request failed", metadata: ["path": "\(request.uri.path)", "status": "\(error.statusCode)", "error": "\(error.message)"])
             }
             return log.finish(Self.error(error), endpoint: endpoint)
         }
@@ -155,7 +155,7 @@ public struct ProxyResponder: HTTPResponder {
     }
 
     static func error(_ e: ProxyError) -> Response {
-        text(HTTPResponse.Status(code: e.status), e.message)
+        text(e.kind.httpStatus, e.message)
     }
 }
 

@@ -156,7 +156,7 @@ struct ResponseBuilder {
                     // Headers are gone already: cutting the connection is the only way to
                     // tell the client, and it never gets a complete bad zip.
                     log.bytes = sent
-                    log.complete(endpoint: endpoint, status: e.status, aborted: e.message)
+                    log.complete(endpoint: endpoint, status: e.statusCode, aborted: e.message)
                     throw e
                 } catch let e as FileIOError {
                     // Warren could not read its own staging file: a server fault.
