@@ -81,23 +81,32 @@ import Testing
     @Test func singleFlightRunsOnce() async throws {
         let flights = SingleFlight<String, Int>()
         let runs = Counter()
-        let results = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<50 {
+        // The work cannot finish before all 50 callers have joined it: no timing involved.
+        let gate = OneTimeSignal()
+        let callers = 50
+        let results = try await withThrowingTaskGroup(of: (value: Int, started: Bool).self) { group in
+            for _ in 0..<callers {
                 group.addTask {
                     try await flights.run("key") {
                         runs.increment()
-                        try await Task.sleep(for: .milliseconds(200))
+                        await gate.wait()
                         return 42
-                    }.value
+                    }
                 }
             }
-            var all: [Int] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while flights.callers(of: "key") < callers, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(flights.callers(of: "key") == callers)
+            gate.fire()
+            var all: [(value: Int, started: Bool)] = []
             for try await r in group { all.append(r) }
             return all
         }
-        #expect(results == Array(repeating: 42, count: 50))
+        #expect(results.map(\.value) == Array(repeating: 42, count: callers))
+        #expect(results.filter(\.started).count == 1)
         #expect(runs.value == 1)
         #expect(flights.count == 0)
+        #expect(flights.callers(of: "key") == 0)
     }
 
     final class Counter: @unchecked Sendable {
