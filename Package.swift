@@ -173,9 +173,19 @@ let package = Package(
             dependencies: ["GoModule"],
             path: "Benchmarks/GoModuleBench"
         ),
+        // An S3 client of Warren's own (no S3 SDK exists among the packages here):
+        // Signature Version 4 now, the object operations on AsyncHTTPClient next.
+        .target(
+            name: "S3Client",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "GoModuleTests",
             dependencies: ["GoModule"]
+        ),
+        .testTarget(
+            name: "S3ClientTests",
+            dependencies: ["S3Client", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "WarrenCoreTests",
