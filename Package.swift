@@ -165,8 +165,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Every parser of untrusted bytes (paths, versions, go.mod, go-get pages, notes,
-        // headers, .netrc, GOPROXY-style lists, zips).
-        fuzzTarget("FuzzParsers", path: "Fuzz/Parsers", dependencies: ["GoModule", "WarrenCore", "WarrenServer"]),
+        // headers, .netrc, GOPROXY-style lists, zips, S3 listings).
+        fuzzTarget("FuzzParsers", path: "Fuzz/Parsers", dependencies: ["GoModule", "S3Client", "WarrenCore", "WarrenServer"]),
         // Release-mode benchmark of zip creation and hashing against the go command's code.
         .executableTarget(
             name: "GoModuleBench",
@@ -177,7 +177,8 @@ let package = Package(
         // Signature Version 4 now, the object operations on AsyncHTTPClient next.
         .target(
             name: "S3Client",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: coverage
         ),
         .testTarget(
             name: "GoModuleTests",

@@ -2,6 +2,7 @@ import CFuzzerDriver
 import Foundation
 import FuzzSupport
 import GoModule
+import S3Client
 @testable import WarrenCore
 @testable import WarrenServer
 
@@ -13,7 +14,7 @@ import GoModule
 /// Built with `-D FUZZING -sanitize=fuzzer` by scripts/fuzz.sh; otherwise it replays the
 /// files named on its command line (FuzzCorpusTests).
 enum ParserHarness {
-    static let parsers = 12
+    static let parsers = 13
 
     static func run(_ input: [UInt8]) {
         guard let selector = input.first else { return }
@@ -79,6 +80,11 @@ enum ParserHarness {
             _ = try? SumDBSetting(text)
         case 10:  // module zips, from a file, whole and streamed
             zip(bytes)
+        case 12:  // an S3-compatible endpoint's ListObjectsV2 answer
+            if let page = try? ListObjectsResult.parse(bytes) {
+                check(!page.isTruncated || page.nextContinuationToken?.isEmpty == false, "a truncated page without a token was accepted")
+                check(page.objects.allSatisfy { !$0.key.isEmpty && $0.size >= 0 }, "an entry without key or size was accepted")
+            }
         default:  // a checksum database's lookup answer and its records
             _ = try? SignedNote.open(bytes, keys: [key])
             _ = text.split(separator: "\n").map { $0.split(separator: " ") }
