@@ -76,9 +76,6 @@ public final class ZipDownload: Sendable {
     /// its commit failed), a failed one discarded.
     public func waitUntilSettled() async { await settled.wait() }
 
-    /// Whether the verdict has been acted on (see `waitUntilSettled`).
-    public var isSettled: Bool { settled.hasFired }
-
     func settle() { settled.fire() }
 
     func setExpectedLength(_ length: Int64?) {
