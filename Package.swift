@@ -174,23 +174,51 @@ let package = Package(
             path: "Benchmarks/GoModuleBench"
         ),
         // An S3 client of Warren's own (no S3 SDK exists among the packages here):
-        // Signature Version 4 now, the object operations on AsyncHTTPClient next.
+        // Signature Version 4 and the object operations on AsyncHTTPClient.
         .target(
             name: "S3Client",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: coverage
+        ),
+        // Artifacts in an S3-compatible bucket behind a local disk tier: the
+        // ArtifactStorage for several replicas.
+        .target(
+            name: "S3Storage",
+            dependencies: [
+                "GoModule", "WarrenCore", "S3Client",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: coverage
         ),
         .testTarget(
             name: "GoModuleTests",
             dependencies: ["GoModule"]
         ),
+        // Real servers the tests share, started once per test run (radosgw for S3).
+        .target(
+            name: "TestServers",
+            path: "Tests/TestServers"
+        ),
         .testTarget(
             name: "S3ClientTests",
-            dependencies: ["S3Client", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "S3Client", "TestServers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "WarrenCoreTests",
-            dependencies: ["WarrenCore", "GoModule"]
+            dependencies: ["WarrenCore", "GoModule", "S3Client", "S3Storage", "TestServers"]
         ),
         // The HTTP layer in-process (HummingbirdTesting's live server on loopback).
         .testTarget(

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Warren needs from Debian's packages, only when something is missing.
 #   scripts/install-deps.sh build   — to build and run Warren (zlib)
-#   scripts/install-deps.sh test    — also the go command, git, golang.org/x/mod and the
-#                                     real module sources the tests use
+#   scripts/install-deps.sh test    — also the go command, git, golang.org/x/mod, the
+#                                     real module sources and the servers the tests use
 set -euo pipefail
 MODE="${1:-build}"
 
@@ -18,6 +18,9 @@ if [ "$MODE" = test ]; then
     # warren doctor probe / warren bench tests: a self-signed HTTPS server, and a real
     # browser to render the HTML report.
     openssl python3 chromium-headless-shell
+    # A real S3-compatible server (Ceph radosgw on a single-node cluster) for the object
+    # storage tests: scripts/s3-server.sh.
+    radosgw ceph-mon ceph-osd ceph-common curl
   )
 fi
 

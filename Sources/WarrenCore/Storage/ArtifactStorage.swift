@@ -44,7 +44,7 @@ public final class StagingFile: Sendable {
 }
 
 /// Where artifacts live: the seam between the engine and local disk (the embedded
-/// default) or, later, object storage.
+/// default) or object storage (the S3Storage target).
 public protocol ArtifactStorage: Sendable {
     /// The stored artifact for `key`, or nil.
     func open(_ key: StorageKey) async throws -> StoredArtifact?
@@ -60,4 +60,13 @@ public protocol ArtifactStorage: Sendable {
     func discard(_ staging: StagingFile) async
     /// Whether the storage accepts writes (readiness).
     func checkWritable() async -> Bool
+    /// Why the storage is not ready, in one line naming the part that failed (never a
+    /// credential), or nil when it is.
+    func readinessProblem() async -> String?
+}
+
+extension ArtifactStorage {
+    public func readinessProblem() async -> String? {
+        await checkWritable() ? nil : "storage is not writable"
+    }
 }

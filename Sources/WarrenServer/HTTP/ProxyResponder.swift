@@ -62,8 +62,8 @@ public struct ProxyResponder: HTTPResponder {
         case "/healthz":
             return log.finish(Self.text(.ok, "ok"), endpoint: "healthz")
         case "/readyz":
-            let ready = await storage.checkWritable()
-            return log.finish(Self.text(ready ? .ok : .serviceUnavailable, ready ? "ready" : "storage is not writable"), endpoint: "readyz")
+            let problem = await storage.readinessProblem()
+            return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, problem ?? "ready"), endpoint: "readyz")
         case "/metrics":
             guard let metrics else { break }
             return log.finish(metrics.response(), endpoint: "metrics")

@@ -10,11 +10,31 @@ import Testing
 /// - `make`: a new storage over a fresh, empty location.
 /// - `reopen`: a new storage instance over the same location as `storage` (a restart).
 struct ArtifactStorageCompliance: Sendable {
-    let make: @Sendable () throws -> any ArtifactStorage
-    let reopen: @Sendable (any ArtifactStorage) throws -> any ArtifactStorage
+    let make: @Sendable () async throws -> any ArtifactStorage
+    let reopen: @Sendable (any ArtifactStorage) async throws -> any ArtifactStorage
     /// What a restart does to leftovers (LocalDiskStorage sweeps staging files); returns
     /// how many it removed.
-    let recover: @Sendable (any ArtifactStorage) throws -> Int
+    let recover: @Sendable (any ArtifactStorage) async throws -> Int
+
+    /// Every check, so a backend's suite runs them all as one parameterized test.
+    enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case missingKeysAreAbsent, smallArtifactsRoundTripWithMetadata, stagedArtifactsAreInvisibleUntilCommitted,
+             discardedStagingLeavesNothing, concurrentCommitsOfOneKeyAreHarmless, anOpenArtifactStaysReadableWhenReplaced,
+             aCrashBetweenStagingAndCommitLeavesNothingServed
+        var testDescription: String { rawValue }
+    }
+
+    func run(_ check: Check) async throws {
+        switch check {
+        case .missingKeysAreAbsent: try await missingKeysAreAbsent()
+        case .smallArtifactsRoundTripWithMetadata: try await smallArtifactsRoundTripWithMetadata()
+        case .stagedArtifactsAreInvisibleUntilCommitted: try await stagedArtifactsAreInvisibleUntilCommitted()
+        case .discardedStagingLeavesNothing: try await discardedStagingLeavesNothing()
+        case .concurrentCommitsOfOneKeyAreHarmless: try await concurrentCommitsOfOneKeyAreHarmless()
+        case .anOpenArtifactStaysReadableWhenReplaced: try await anOpenArtifactStaysReadableWhenReplaced()
+        case .aCrashBetweenStagingAndCommitLeavesNothingServed: try await aCrashBetweenStagingAndCommitLeavesNothingServed()
+        }
+    }
 
     static let zip = StorageKey.artifact(module: "example.com/m", version: "v1.0.0", kind: .zip)
     static let mod = StorageKey.artifact(module: "example.com/m", version: "v1.0.0", kind: .mod)
@@ -42,7 +62,7 @@ struct ArtifactStorageCompliance: Sendable {
     }
 
     func missingKeysAreAbsent() async throws {
-        let storage = try make()
+        let storage = try await make()
         #expect(try await storage.open(Self.zip) == nil)
         #expect(try await storage.readSmall(Self.mod, limit: 1 << 20) == nil)
         #expect(try await storage.readSmall(Self.list, limit: 1 << 20) == nil)
@@ -50,7 +70,7 @@ struct ArtifactStorageCompliance: Sendable {
     }
 
     func smallArtifactsRoundTripWithMetadata() async throws {
-        let storage = try make()
+        let storage = try await make()
         let goMod = Array("module example.com/m\n".utf8)
         try await storage.writeSmall(Self.mod, bytes: goMod, metadata: Self.metadata(goMod))
         let read = try #require(try await storage.readSmall(Self.mod, limit: 1 << 20))
@@ -67,7 +87,7 @@ struct ArtifactStorageCompliance: Sendable {
     }
 
     func stagedArtifactsAreInvisibleUntilCommitted() async throws {
-        let storage = try make()
+        let storage = try await make()
         let zip = Self.bytes(300_000)
         let staging = try await storage.makeStaging(Self.zip)
         try staging.writer.write(Array(zip[..<100_000]))
@@ -84,16 +104,16 @@ struct ArtifactStorageCompliance: Sendable {
     }
 
     func discardedStagingLeavesNothing() async throws {
-        let storage = try make()
+        let storage = try await make()
         let staging = try await storage.makeStaging(Self.zip)
         try staging.writer.write(Self.bytes(50_000))
         await storage.discard(staging)
         #expect(try await storage.open(Self.zip) == nil)
-        #expect(try recover(reopen(storage)) == 0, "a discarded staging file was left behind")
+        #expect(try await recover(reopen(storage)) == 0, "a discarded staging file was left behind")
     }
 
     func concurrentCommitsOfOneKeyAreHarmless() async throws {
-        let storage = try make()
+        let storage = try await make()
         let zip = Self.bytes(200_000, seed: 3)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
@@ -109,11 +129,11 @@ struct ArtifactStorageCompliance: Sendable {
         }
         let stored = try #require(try await storage.open(Self.zip))
         #expect(try Self.contents(stored) == zip)
-        #expect(try recover(reopen(storage)) == 0, "a concurrent commit left a staging file")
+        #expect(try await recover(reopen(storage)) == 0, "a concurrent commit left a staging file")
     }
 
     func anOpenArtifactStaysReadableWhenReplaced() async throws {
-        let storage = try make()
+        let storage = try await make()
         let old = Self.bytes(100_000, seed: 1), new = Self.bytes(100_000, seed: 2)
         let first = try await storage.makeStaging(Self.zip)
         try first.writer.write(old)
@@ -127,13 +147,13 @@ struct ArtifactStorageCompliance: Sendable {
     }
 
     func aCrashBetweenStagingAndCommitLeavesNothingServed() async throws {
-        let storage = try make()
+        let storage = try await make()
         let staging = try await storage.makeStaging(Self.zip)
         try staging.writer.write(Self.bytes(80_000))
         // The process dies here: no commit, no discard.
-        let restarted = try reopen(storage)
+        let restarted = try await reopen(storage)
         #expect(try await restarted.open(Self.zip) == nil)
-        #expect(try recover(restarted) == 1, "the crashed download's staging file was not cleaned up")
+        #expect(try await recover(restarted) == 1, "the crashed download's staging file was not cleaned up")
         #expect(try await restarted.open(Self.zip) == nil)
         _ = staging
     }

@@ -18,13 +18,8 @@ import Testing
         }
     )
 
-    @Test func missingKeysAreAbsent() async throws { try await Self.compliance.missingKeysAreAbsent() }
-    @Test func smallArtifactsRoundTripWithMetadata() async throws { try await Self.compliance.smallArtifactsRoundTripWithMetadata() }
-    @Test func stagedArtifactsAreInvisibleUntilCommitted() async throws { try await Self.compliance.stagedArtifactsAreInvisibleUntilCommitted() }
-    @Test func discardedStagingLeavesNothing() async throws { try await Self.compliance.discardedStagingLeavesNothing() }
-    @Test func concurrentCommitsOfOneKeyAreHarmless() async throws { try await Self.compliance.concurrentCommitsOfOneKeyAreHarmless() }
-    @Test func anOpenArtifactStaysReadableWhenReplaced() async throws { try await Self.compliance.anOpenArtifactStaysReadableWhenReplaced() }
-    @Test func aCrashBetweenStagingAndCommitLeavesNothingServed() async throws {
-        try await Self.compliance.aCrashBetweenStagingAndCommitLeavesNothingServed()
+    @Test(arguments: ArtifactStorageCompliance.Check.allCases)
+    func compliance(_ check: ArtifactStorageCompliance.Check) async throws {
+        try await Self.compliance.run(check)
     }
 }

@@ -1,0 +1,133 @@
+import Foundation
+import GoModule
+import Logging
+import NIOCore
+import NIOPosix
+import S3Client
+import WarrenCore
+
+/// Artifacts in an S3-compatible bucket, shared by every replica, with a local tier on
+/// disk in front of it (hot zips still go out with sendfile).
+///
+/// The bucket is the source of truth. An object appears whole or not at all: small
+/// artifacts are one PUT, zips one PUT or a multipart upload completed only after every
+/// part is in (aborted on failure). Each object carries its `ArtifactMetadata` as
+/// `x-amz-meta-warren-*` headers, so one HEAD or GET tells all, and an object without
+/// them (not written by Warren) is not served. Concurrent commits of one key by two
+/// replicas write the same verified bytes, so the last one wins harmlessly.
+///
+/// Immutable artifacts read from the bucket are kept in the local tier; mutable ones
+/// (lists, `@latest`, queries) are always read from the bucket, so every replica answers
+/// the same.
+public struct S3ArtifactStorage: ArtifactStorage {
+    public let s3: S3Client
+    /// Prepended to every key: `""` or a path ending in `/`.
+    public let prefix: String
+    public let local: LocalDiskStorage
+    /// Zips larger than this go up as a multipart upload in parts of this size.
+    public let partSize: Int64
+    let threadPool: NIOThreadPool
+    let fills = SingleFlight<StorageKey, Bool>()
+
+    public init(s3: S3Client, prefix: String, localTier: LocalDiskStorage, partSize: Int64 = 16 << 20,
+                threadPool: NIOThreadPool = .singleton) {
+        var p = prefix
+        while p.hasPrefix("/") { p.removeFirst() }
+        if !p.isEmpty && !p.hasSuffix("/") { p += "/" }
+        self.s3 = s3
+        self.prefix = p
+        self.local = localTier
+        self.partSize = max(5 << 20, partSize)
+        self.threadPool = threadPool
+    }
+
+    public func objectKey(_ key: StorageKey) -> String { prefix + key.relativePath }
+
+    public func open(_ key: StorageKey) async throws -> StoredArtifact? {
+        if let hit = try await local.open(key) { return hit }
+        // One fill of the local tier per key at a time; the others wait and open it.
+        let found = try await fills.run(key) { [self] in try await fillLocal(key) }.value
+        return found ? try await local.open(key) : nil
+    }
+
+    /// Streams the object into a local staging file and commits it to the local tier.
+    func fillLocal(_ key: StorageKey) async throws -> Bool {
+        if try await local.open(key) != nil { return true }
+        guard let object = try await s3.getObject(objectKey(key)) else { return false }
+        guard let metadata = ObjectMetadata.decode(object.info.metadata, size: object.info.size) else { return false }
+        let staging = try await local.makeStaging(key)
+        do {
+            var written: Int64 = 0
+            for try await chunk in object.body {
+                let writer = staging.writer
+                try await threadPool.runIfActive { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
+                written += Int64(chunk.readableBytes)
+            }
+            guard written == metadata.size else {
+                throw S3Error(kind: .malformed, message: "\(written) of \(metadata.size) bytes arrived", operation: "GET \(objectKey(key))")
+            }
+            try await local.commit(staging, metadata: metadata)
+            return true
+        } catch {
+            await local.discard(staging)
+            throw error
+        }
+    }
+
+    public func readSmall(_ key: StorageKey, limit: Int) async throws -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
+        if key.isImmutable, let hit = try await local.readSmall(key, limit: limit) { return hit }
+        guard let object = try await s3.getSmallObject(objectKey(key), limit: limit) else { return nil }
+        guard let metadata = ObjectMetadata.decode(object.info.metadata, size: Int64(object.bytes.count)) else { return nil }
+        if key.isImmutable {
+            // Best effort: the tier is a cache; a failure here costs a later GET.
+            try? await local.writeSmall(key, bytes: object.bytes, metadata: metadata)
+        }
+        return (object.bytes, metadata)
+    }
+
+    public func writeSmall(_ key: StorageKey, bytes: [UInt8], metadata: ArtifactMetadata) async throws {
+        try await s3.putObject(objectKey(key), body: .bytes(bytes), contentType: Self.contentType(key),
+                               metadata: ObjectMetadata.encode(metadata))
+        if key.isImmutable { try? await local.writeSmall(key, bytes: bytes, metadata: metadata) }
+    }
+
+    public func makeStaging(_ key: StorageKey) async throws -> StagingFile {
+        try await local.makeStaging(key)
+    }
+
+    /// Uploads the staged file (streamed from disk, in parts when large), then moves it
+    /// into the local tier. The object is in the bucket before any replica can see it
+    /// as stored.
+    public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
+        try await s3.putFile(objectKey(staging.key), path: staging.path, length: metadata.size,
+                             contentType: Self.contentType(staging.key), metadata: ObjectMetadata.encode(metadata),
+                             partSize: partSize)
+        try await local.commit(staging, metadata: metadata)
+    }
+
+    public func discard(_ staging: StagingFile) async {
+        await local.discard(staging)
+    }
+
+    public func checkWritable() async -> Bool {
+        await readinessProblem() == nil
+    }
+
+    /// Ready when the local tier takes writes and the bucket answers a signed write; the
+    /// reason names which failed (never a credential).
+    public func readinessProblem() async -> String? {
+        guard await local.checkWritable() else { return "the local cache tier is not writable" }
+        do {
+            try await s3.probing().putObject(prefix + ".warren/readyz", body: .bytes(Array("ok".utf8)))
+            return nil
+        } catch {
+            return "object storage \(s3.configuration.displayName) is not writable: \(error)"
+        }
+    }
+
+    static func contentType(_ key: StorageKey) -> String {
+        if case .artifact(_, _, let kind) = key { return kind.contentType }
+        if case .latest = key { return "application/json" }
+        return "application/octet-stream"
+    }
+}

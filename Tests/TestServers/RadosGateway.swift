@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real S3-compatible server for the tests: Ceph's radosgw on a single-node cluster
+/// (scripts/s3-server.sh), started on loopback the first time a test asks for it and
+/// shared by every test of the run; it is stopped when the test process exits.
+///
+/// Needs Debian's radosgw, ceph-mon, ceph-osd and ceph-common (scripts/install-deps.sh
+/// test installs them). A missing server is a failure, never a skip.
+public struct S3TestServer: Sendable {
+    public let endpoint: String
+    public let accessKeyID: String
+    public let secretAccessKey: String
+    public let region: String
+}
+
+public enum RadosGateway {
+    /// The run's server, started on first use.
+    public static func shared() async throws -> S3TestServer {
+        try await starter.value
+    }
+
+    private static let starter = Task { () throws -> S3TestServer in
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try start() }) }.start()
+        }
+    }
+
+    /// Where this run's server keeps its state (and its pid list, for the exit handler).
+    static let directory = FileManager.default.temporaryDirectory.path + "/warren-rgw-test-\(getpid())"
+
+    static func start() throws -> S3TestServer {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/s3-server.sh").path
+        let rgwPort = try freePort(), monPort = try freePort()
+        let output = directory + ".out", errors = directory + ".err"
+        atexit { RadosGateway.stopAtExit() }
+        // system(), not Foundation's Process: its waitUntilExit, off the main thread, was
+        // seen never to reap the finished script.
+        let command = "RGW_DIR=\(quoted(directory)) RGW_PORT=\(rgwPort) MON_PORT=\(monPort) /bin/bash \(quoted(script))"
+            + " </dev/null >\(quoted(output)) 2>\(quoted(errors))"
+        let status = system(command)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw StartFailure(description: "scripts/s3-server.sh failed (\(status)): \(said.suffix(2000))")
+        }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let value = line[line.index(after: eq)...].split(separator: " ").first.map(String.init) ?? ""
+            values[String(line[..<eq])] = value
+        }
+        guard let endpoint = values["S3_ENDPOINT"], let key = values["AWS_ACCESS_KEY_ID"],
+              let secret = values["AWS_SECRET_ACCESS_KEY"] else {
+            throw StartFailure(description: "scripts/s3-server.sh printed no endpoint: \(text)")
+        }
+        return S3TestServer(endpoint: endpoint, accessKeyID: key, secretAccessKey: secret, region: values["AWS_REGION"] ?? "us-east-1")
+    }
+
+    /// Kills exactly the daemons the script recorded (it is this process's own cluster).
+    static func stopAtExit() {
+        guard let pids = try? String(contentsOfFile: directory + "/pids", encoding: .utf8) else { return }
+        for pid in pids.split(separator: "\n").reversed().compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: directory)
+        unlink(directory + ".out")
+        unlink(directory + ".err")
+    }
+
+    static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// A port nothing listens on now (the kernel's choice for an ephemeral bind).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartFailure(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw StartFailure(description: "bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
