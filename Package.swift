@@ -142,7 +142,10 @@ let package = Package(
                 "WarrenCore",
                 "WarrenServer",
                 "WarrenClientTools",
+                "S3Client",
+                "S3Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,7 +195,7 @@ let package = Package(
             name: "S3Storage",
             dependencies: [
                 "GoModule", "WarrenCore", "S3Client",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -239,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "WarrenCLITests",
             dependencies: [
-                "GoModule", "WarrenCore", "WarrenClientTools", "warren",
+                "GoModule", "WarrenCore", "WarrenClientTools", "warren", "S3Client", "TestServers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -106,7 +106,7 @@ public struct S3Client: Sendable {
 
     /// A transport error in a few words (AsyncHTTPClient's descriptions name no secrets,
     /// but can be long).
-    static func transportMessage(_ error: any Error) -> String {
+    public static func transportMessage(_ error: any Error) -> String {
         String(String(describing: error).split(separator: "\n").first?.prefix(200) ?? "")
     }
 

@@ -1,6 +1,6 @@
+import AsyncHTTPClient
 import Foundation
 import GoModule
-import Logging
 import NIOCore
 import NIOPosix
 import S3Client
@@ -18,7 +18,10 @@ import WarrenCore
 ///
 /// Immutable artifacts read from the bucket are kept in the local tier; mutable ones
 /// (lists, `@latest`, queries) are always read from the bucket, so every replica answers
-/// the same.
+/// the same, and from the tier's copy only while the bucket cannot be reached.
+///
+/// When the service fails, reads and writes throw `StorageUnavailable` naming it (the
+/// engine answers 503 with that reason); what the local tier holds is still served.
 public struct S3ArtifactStorage: ArtifactStorage {
     public let s3: S3Client
     /// Prepended to every key: `""` or a path ending in `/`.
@@ -46,7 +49,7 @@ public struct S3ArtifactStorage: ArtifactStorage {
     public func open(_ key: StorageKey) async throws -> StoredArtifact? {
         if let hit = try await local.open(key) { return hit }
         // One fill of the local tier per key at a time; the others wait and open it.
-        let found = try await fills.run(key) { [self] in try await fillLocal(key) }.value
+        let found = try await fills.run(key) { [self] in try await remote { try await fillLocal(key) } }.value
         return found ? try await local.open(key) : nil
     }
 
@@ -58,7 +61,8 @@ public struct S3ArtifactStorage: ArtifactStorage {
         let staging = try await local.makeStaging(key)
         do {
             var written: Int64 = 0
-            for try await chunk in object.body {
+            var chunks = object.body.makeAsyncIterator()
+            while let chunk = try await Self.next(&chunks, operation: "GET \(objectKey(key))") {
                 let writer = staging.writer
                 try await threadPool.runIfActive { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
                 written += Int64(chunk.readableBytes)
@@ -76,19 +80,27 @@ public struct S3ArtifactStorage: ArtifactStorage {
 
     public func readSmall(_ key: StorageKey, limit: Int) async throws -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
         if key.isImmutable, let hit = try await local.readSmall(key, limit: limit) { return hit }
-        guard let object = try await s3.getSmallObject(objectKey(key), limit: limit) else { return nil }
-        guard let metadata = ObjectMetadata.decode(object.info.metadata, size: Int64(object.bytes.count)) else { return nil }
-        if key.isImmutable {
-            // Best effort: the tier is a cache; a failure here costs a later GET.
-            try? await local.writeSmall(key, bytes: object.bytes, metadata: metadata)
+        let object: (bytes: [UInt8], info: S3ObjectInfo)?
+        do {
+            object = try await remote { try await s3.getSmallObject(objectKey(key), limit: limit) }
+        } catch let down as StorageUnavailable {
+            // The last answer this replica saw beats none while the bucket is away.
+            if !key.isImmutable, let copy = try? await local.readSmall(key, limit: limit) { return copy }
+            throw down
         }
+        guard let object else { return nil }
+        guard let metadata = ObjectMetadata.decode(object.info.metadata, size: Int64(object.bytes.count)) else { return nil }
+        // Best effort: the tier is a cache; a failure here costs a later GET.
+        try? await local.writeSmall(key, bytes: object.bytes, metadata: metadata)
         return (object.bytes, metadata)
     }
 
     public func writeSmall(_ key: StorageKey, bytes: [UInt8], metadata: ArtifactMetadata) async throws {
-        try await s3.putObject(objectKey(key), body: .bytes(bytes), contentType: Self.contentType(key),
-                               metadata: ObjectMetadata.encode(metadata))
-        if key.isImmutable { try? await local.writeSmall(key, bytes: bytes, metadata: metadata) }
+        try await remote {
+            try await s3.putObject(objectKey(key), body: .bytes(bytes), contentType: Self.contentType(key),
+                                   metadata: ObjectMetadata.encode(metadata))
+        }
+        try? await local.writeSmall(key, bytes: bytes, metadata: metadata)
     }
 
     public func makeStaging(_ key: StorageKey) async throws -> StagingFile {
@@ -99,9 +111,11 @@ public struct S3ArtifactStorage: ArtifactStorage {
     /// into the local tier. The object is in the bucket before any replica can see it
     /// as stored.
     public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
-        try await s3.putFile(objectKey(staging.key), path: staging.path, length: metadata.size,
-                             contentType: Self.contentType(staging.key), metadata: ObjectMetadata.encode(metadata),
-                             partSize: partSize)
+        try await remote {
+            try await s3.putFile(objectKey(staging.key), path: staging.path, length: metadata.size,
+                                 contentType: Self.contentType(staging.key), metadata: ObjectMetadata.encode(metadata),
+                                 partSize: partSize)
+        }
         try await local.commit(staging, metadata: metadata)
     }
 
@@ -122,6 +136,26 @@ public struct S3ArtifactStorage: ArtifactStorage {
             return nil
         } catch {
             return "object storage \(s3.configuration.displayName) is not writable: \(error)"
+        }
+    }
+
+    /// The next chunk of an object's body; a body cut off by the network is the service's
+    /// failure (an S3Error), not Warren's.
+    static func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator, operation: String) async throws(S3Error) -> ByteBuffer? {
+        do {
+            return try await chunks.next()
+        } catch {
+            throw S3Error(kind: .unreachable, message: "the body was cut off: \(S3Client.transportMessage(error))", operation: operation)
+        }
+    }
+
+    /// Runs an S3 operation; a failure of the service becomes `StorageUnavailable`
+    /// naming the bucket and what S3 said (its code, never a credential).
+    func remote<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as S3Error {
+            throw StorageUnavailable(reason: "object storage \(s3.configuration.displayName) failed: \(error)")
         }
     }
 

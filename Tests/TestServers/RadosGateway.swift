@@ -42,6 +42,11 @@ public enum RadosGateway {
         let command = "RGW_DIR=\(quoted(directory)) RGW_PORT=\(rgwPort) MON_PORT=\(monPort) /bin/bash \(quoted(script))"
             + " </dev/null >\(quoted(output)) 2>\(quoted(errors))"
         let status = system(command)
+        // A killed or crashed test process runs no exit handler: a watchdog stops the
+        // cluster once this process is gone (polling is all a shell can do for a
+        // process that is not its child).
+        _ = system("(while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; RGW_DIR=\(quoted(directory)) /bin/bash \(quoted(script)) stop;"
+                   + " rm -rf \(quoted(directory)) \(quoted(output)) \(quoted(errors))) </dev/null >/dev/null 2>&1 &")
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         guard status == 0 else {
             let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""

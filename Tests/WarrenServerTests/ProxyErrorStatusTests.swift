@@ -8,7 +8,7 @@ import WarrenCore
 @Suite struct ProxyErrorStatusTests {
     static let expected: [(ProxyError.Kind, Int)] = [
         (.badRequest, 400), (.forbidden, 403), (.notFound, 404), (.gone, 410),
-        (.upstreamFailed, 502), (.upstreamTimedOut, 504), (.internalFailure, 500),
+        (.upstreamFailed, 502), (.upstreamTimedOut, 504), (.internalFailure, 500), (.unavailable, 503),
     ]
 
     @Test(arguments: expected)

@@ -9,8 +9,7 @@ extension ModuleProxy {
         do {
             return try await storage.readSmall(key, limit: Self.smallLimit)
         } catch {
-            logger.error("storage read failed", metadata: ["key": "\(key)", "error": "\(error)"])
-            throw ProxyError.internalError("storage read failed")
+            throw storageError(error, key: key, doing: "read")
         }
     }
 
@@ -18,8 +17,7 @@ extension ModuleProxy {
         do {
             return try await storage.open(key)
         } catch {
-            logger.error("storage read failed", metadata: ["key": "\(key)", "error": "\(error)"])
-            throw ProxyError.internalError("storage read failed")
+            throw storageError(error, key: key, doing: "read")
         }
     }
 
@@ -27,9 +25,16 @@ extension ModuleProxy {
         do {
             try await storage.writeSmall(key, bytes: bytes, metadata: metadata)
         } catch {
-            logger.error("storage write failed", metadata: ["key": "\(key)", "error": "\(error)"])
-            throw ProxyError.internalError("storage write failed")
+            throw storageError(error, key: key, doing: "write")
         }
+    }
+
+    /// A storage failure as the client sees it: 503 with the reason when the backend's
+    /// service is unreachable (it will come back), else a plain 500; logged either way.
+    func storageError(_ error: any Error, key: StorageKey, doing: String) -> ProxyError {
+        logger.error("storage \(doing) failed", metadata: ["key": "\(key)", "error": "\(error)"])
+        if let down = error as? StorageUnavailable { return .unavailable(down.reason) }
+        return .internalError("storage \(doing) failed")
     }
 
     func flight<V: Sendable>(_ flights: SingleFlight<StorageKey, V>, _ key: StorageKey,

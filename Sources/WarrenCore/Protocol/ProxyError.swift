@@ -18,6 +18,9 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case upstreamTimedOut
         /// Warren's own fault (storage, staging files).
         case internalFailure
+        /// A service Warren depends on (object storage, the database) cannot be reached
+        /// now; it is worth retrying later.
+        case unavailable
     }
 
     public let kind: Kind
@@ -41,6 +44,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func upstreamFailed(_ m: String, detail: String? = nil) -> ProxyError { .init(.upstreamFailed, m, detail: detail) }
     public static func upstreamTimedOut(_ m: String) -> ProxyError { .init(.upstreamTimedOut, m) }
     public static func internalError(_ m: String, detail: String? = nil) -> ProxyError { .init(.internalFailure, m, detail: detail) }
+    public static func unavailable(_ m: String, detail: String? = nil) -> ProxyError { .init(.unavailable, m, detail: detail) }
 
     public var isNotFound: Bool { kind == .notFound || kind == .gone }
 
@@ -48,7 +52,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// as a warning).
     public var isServerSide: Bool {
         switch kind {
-        case .upstreamFailed, .upstreamTimedOut, .internalFailure: return true
+        case .upstreamFailed, .upstreamTimedOut, .internalFailure, .unavailable: return true
         case .badRequest, .forbidden, .notFound, .gone: return false
         }
     }

@@ -1,6 +1,15 @@
 import Foundation
 import GoModule
 
+/// Thrown by a storage backend whose service cannot be reached now (object storage down
+/// or overloaded): the engine answers 503 with `reason` instead of a 500. The reason is one
+/// line that names the service and never a credential.
+public struct StorageUnavailable: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
 /// What is recorded with every stored artifact.
 public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public var size: Int64

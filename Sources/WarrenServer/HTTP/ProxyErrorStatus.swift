@@ -14,6 +14,7 @@ extension ProxyError.Kind {
         case .upstreamFailed: return .badGateway
         case .upstreamTimedOut: return .gatewayTimeout
         case .internalFailure: return .internalServerError
+        case .unavailable: return .serviceUnavailable
         }
     }
 }

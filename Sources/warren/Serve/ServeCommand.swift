@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import GoModule
 import Logging
+import S3Client
+import S3Storage
 import ServiceLifecycle
 import WarrenCore
 import WarrenServer
@@ -99,6 +101,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-pipelined"), help: ArgumentHelp("Requests one connection may have waiting for answers; more stay unread in the socket. (default: 16)", valueName: "n"))
     var maxPipelined: String?
 
+    @Option(help: ArgumentHelp("Where artifacts live: dir (files under --data-dir) or s3://BUCKET/PREFIX (an S3-compatible bucket that several replicas share, with a local tier under --data-dir). Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or the config file. (default: dir)", valueName: "dir|s3://bucket/prefix"))
+    var storage: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3-compatible service: MinIO, Ceph RGW, OSS, COS, Kodo… (default: AWS in --s3-region)", valueName: "url"))
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: ArgumentHelp("The bucket's region. (default: $AWS_REGION, else us-east-1)", valueName: "region"))
+    var s3Region: String?
+
+    @Option(name: .customLong("s3-path-style"), help: ArgumentHelp("Address the bucket in the path (host/bucket/key) rather than the host name. (default: on when --s3-endpoint is given)", valueName: "on|off"))
+    var s3PathStyle: String?
+
+    @Option(name: .customLong("local-cache-size"), help: ArgumentHelp("With object storage: how much of --data-dir the local tier of hot artifacts may use. (default: 4GiB)", valueName: "size"))
+    var localCacheSize: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -111,6 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
             ("client-send-timeout", clientSendTimeout), ("client-min-send-rate", clientMinSendRate),
             ("max-connections", maxConnections), ("max-pipelined", maxPipelined),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
+            ("storage", storage), ("s3-endpoint", s3Endpoint), ("s3-region", s3Region), ("s3-path-style", s3PathStyle),
+            ("local-cache-size", localCacheSize),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -137,7 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
 enum WarrenServe {
     /// The checksum databases, with the start-up warnings an operator must see when
     /// verification is off for some or all modules.
-    static func checksumDatabases(settings: ServeSettings, storage: LocalDiskStorage, client: HTTPClientFactory,
+    static func checksumDatabases(settings: ServeSettings, storage: any ArtifactStorage, client: HTTPClientFactory,
                                   logger: Logger) -> ChecksumDatabases {
         let stateDirectory = settings.dataDirectory + "/sumdb"
         if !settings.sumdbs.isEmpty {
@@ -174,15 +193,14 @@ enum WarrenServe {
                 "credentials": "\(configuration.direct.credentials.map(\.host).joined(separator: ","))",
             ])
         }
-        let storage: LocalDiskStorage
+        let opened: OpenedStorage
         do {
-            storage = try LocalDiskStorage(root: settings.dataDirectory + "/modules")
-            let swept = try storage.sweepLeftovers()
-            if swept > 0 { logger.notice("removed unfinished downloads left by an earlier run", metadata: ["files": "\(swept)"]) }
+            opened = try OpenedStorage.open(settings: settings, environment: ProcessInfo.processInfo.environment, logger: logger)
         } catch {
-            printError("warren serve: cannot use data directory \(settings.dataDirectory): \(error)")
+            printError("warren serve: \(error)")
             throw ExitCode(2)
         }
+        let storage = opened.storage
         let metrics = MetricsEndpoint.bootstrap()
         let clients = HTTPClientFactory(configuration: configuration)
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
@@ -206,7 +224,7 @@ enum WarrenServe {
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
             logger.notice("serving Go modules", metadata: [
                 "url": "http://\(hostForURL):\(port)\(settings.pathPrefix)",
-                "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)",
+                "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)", "storage": "\(opened.displayName)",
             ])
             // A stable line on stdout for scripts and tests that start Warren on port 0.
             FileHandle.standardOutput.write(Data("warren: listening on \(hostForURL):\(port)\n".utf8))
@@ -219,11 +237,13 @@ enum WarrenServe {
             logger.error("server stopped", metadata: ["error": "\(error)"])
             await proxy.drain()
             await clients.shutdown()
+            await opened.shutdown()
             throw ExitCode(1)
         }
         // Requests in flight are finished; let background downloads complete too.
         await proxy.drain()
         await clients.shutdown()
+        await opened.shutdown()
         logger.notice("stopped")
     }
 }

@@ -47,6 +47,9 @@ struct ServeSettings: Equatable {
     /// Open client connections at most; nil: computed from the descriptor limit at start.
     var maxConnections: Int?
     var maxPipelined = 16
+    /// Where artifacts live, and how object storage is reached.
+    var storage = StorageBackend.directory
+    var s3 = S3Settings()
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -58,8 +61,12 @@ struct ServeSettings: Equatable {
         "total-timeout", "retries", "memory-cache", "log-level", "log-format", "sumdb", "nosumdb",
         "private", "insecure", "govcs", "direct-prefetch", "credentials", "netrc",
         "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
-        "max-connections", "max-pipelined",
+        "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
+        "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size",
     ]
+
+    /// Keys whose values are secrets: never echoed in an error.
+    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -89,7 +96,7 @@ struct ServeSettings: Equatable {
                 try settings.apply(key, value)
             } catch {
                 // Credentials are never echoed, not even malformed ones.
-                let shown = key == "credentials" ? "(value hidden)" : GoQuote.string(value)
+                let shown = secretKeys.contains(key) ? "(value hidden)" : GoQuote.string(value)
                 throw Problem(description: "invalid \(key) \(shown) (from \(source)): \(error)")
             }
         }
@@ -140,11 +147,23 @@ struct ServeSettings: Equatable {
         case "credentials":
             credentials = try value.split(separator: ",").map { try HostCredential.parse(String($0)) }
         case "direct-prefetch":
-            switch value.lowercased() {
-            case "on", "true", "yes", "1": directPrefetch = true
-            case "off", "false", "no", "0": directPrefetch = false
-            default: throw Problem(description: "want on or off")
-            }
+            directPrefetch = try Self.parseSwitch(value)
+        case "storage":
+            storage = try StorageBackend.parse(value)
+        case "s3-endpoint":
+            s3.endpoint = value.isEmpty ? nil : value
+        case "s3-region":
+            s3.region = value.isEmpty ? nil : value
+        case "s3-path-style":
+            s3.pathStyle = try Self.parseSwitch(value)
+        case "s3-access-key-id":
+            s3.accessKeyID = value.isEmpty ? nil : value
+        case "s3-secret-access-key":
+            s3.secretAccessKey = value.isEmpty ? nil : value
+        case "s3-session-token":
+            s3.sessionToken = value.isEmpty ? nil : value
+        case "local-cache-size":
+            s3.localCacheBytes = Int64(try Self.parseSize(value))
         case "netrc":
             netrc = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         case "client-header-timeout": clientHeaderTimeout = try Self.parsePositiveDuration(value)
@@ -165,6 +184,14 @@ struct ServeSettings: Equatable {
             maxPipelined = n
         default:
             throw Problem(description: "unknown setting")
+        }
+    }
+
+    static func parseSwitch(_ value: String) throws -> Bool {
+        switch value.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw Problem(description: "want on or off")
         }
     }
 
