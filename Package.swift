@@ -203,11 +203,12 @@ let package = Package(
         ),
         .testTarget(
             name: "GoModuleTests",
-            dependencies: ["GoModule"]
+            dependencies: ["GoModule", "TestServers"]
         ),
         // Real servers the tests share, started once per test run (radosgw for S3).
         .target(
             name: "TestServers",
+            dependencies: ["CProcessSpawn"],
             path: "Tests/TestServers"
         ),
         .testTarget(

@@ -31,9 +31,12 @@ public struct S3ArtifactStorage: ArtifactStorage {
     public let partSize: Int64
     let threadPool: NIOThreadPool
     let fills = SingleFlight<StorageKey, Bool>()
+    let budget: LocalTierBudget
 
-    public init(s3: S3Client, prefix: String, localTier: LocalDiskStorage, partSize: Int64 = 16 << 20,
-                threadPool: NIOThreadPool = .singleton) {
+    /// - Parameter localTierBytes: how much disk the local tier may use (`--local-cache-size`);
+    ///   what the tier holds already is counted at once.
+    public init(s3: S3Client, prefix: String, localTier: LocalDiskStorage, localTierBytes: Int64 = 4 << 30,
+                partSize: Int64 = 16 << 20, threadPool: NIOThreadPool = .singleton) {
         var p = prefix
         while p.hasPrefix("/") { p.removeFirst() }
         if !p.isEmpty && !p.hasSuffix("/") { p += "/" }
@@ -41,13 +44,17 @@ public struct S3ArtifactStorage: ArtifactStorage {
         self.prefix = p
         self.local = localTier
         self.partSize = max(5 << 20, partSize)
+        self.budget = LocalTierBudget(root: localTier.root, budget: localTierBytes)
         self.threadPool = threadPool
     }
 
     public func objectKey(_ key: StorageKey) -> String { prefix + key.relativePath }
 
     public func open(_ key: StorageKey) async throws -> StoredArtifact? {
-        if let hit = try await local.open(key) { return hit }
+        if let hit = try await local.open(key) {
+            budget.used(key)
+            return hit
+        }
         // One fill of the local tier per key at a time; the others wait and open it.
         let found = try await fills.run(key) { [self] in try await remote { try await fillLocal(key) } }.value
         return found ? try await local.open(key) : nil
@@ -71,6 +78,7 @@ public struct S3ArtifactStorage: ArtifactStorage {
                 throw S3Error(kind: .malformed, message: "\(written) of \(metadata.size) bytes arrived", operation: "GET \(objectKey(key))")
             }
             try await local.commit(staging, metadata: metadata)
+            budget.added(key, size: metadata.size)
             return true
         } catch {
             await local.discard(staging)
@@ -79,7 +87,10 @@ public struct S3ArtifactStorage: ArtifactStorage {
     }
 
     public func readSmall(_ key: StorageKey, limit: Int) async throws -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
-        if key.isImmutable, let hit = try await local.readSmall(key, limit: limit) { return hit }
+        if key.isImmutable, let hit = try await local.readSmall(key, limit: limit) {
+            budget.used(key)
+            return hit
+        }
         let object: (bytes: [UInt8], info: S3ObjectInfo)?
         do {
             object = try await remote { try await s3.getSmallObject(objectKey(key), limit: limit) }
@@ -91,7 +102,7 @@ public struct S3ArtifactStorage: ArtifactStorage {
         guard let object else { return nil }
         guard let metadata = ObjectMetadata.decode(object.info.metadata, size: Int64(object.bytes.count)) else { return nil }
         // Best effort: the tier is a cache; a failure here costs a later GET.
-        try? await local.writeSmall(key, bytes: object.bytes, metadata: metadata)
+        await keepLocally(key, object.bytes, metadata)
         return (object.bytes, metadata)
     }
 
@@ -100,7 +111,17 @@ public struct S3ArtifactStorage: ArtifactStorage {
             try await s3.putObject(objectKey(key), body: .bytes(bytes), contentType: Self.contentType(key),
                                    metadata: ObjectMetadata.encode(metadata))
         }
-        try? await local.writeSmall(key, bytes: bytes, metadata: metadata)
+        await keepLocally(key, bytes, metadata)
+    }
+
+    func keepLocally(_ key: StorageKey, _ bytes: [UInt8], _ metadata: ArtifactMetadata) async {
+        guard (try? await local.writeSmall(key, bytes: bytes, metadata: metadata)) != nil else { return }
+        budget.added(key, size: Int64(bytes.count))
+    }
+
+    /// Bytes the local tier holds now, and how many it has given back to stay in budget.
+    public var localTierUsage: (bytes: Int64, evicted: Int64) {
+        (budget.total, budget.evictedBytes.load(ordering: .relaxed))
     }
 
     public func makeStaging(_ key: StorageKey) async throws -> StagingFile {
@@ -117,6 +138,7 @@ public struct S3ArtifactStorage: ArtifactStorage {
                                  partSize: partSize)
         }
         try await local.commit(staging, metadata: metadata)
+        budget.added(staging.key, size: metadata.size)
     }
 
     public func discard(_ staging: StagingFile) async {

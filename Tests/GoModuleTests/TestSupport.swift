@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 @testable import GoModule
 
 /// A txtar archive (golang.org/x/tools/txtar): a comment, then `-- name --` sections.
@@ -142,35 +143,7 @@ final class MemorySink: ByteSink {
 @discardableResult
 func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
          directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Drain both pipes while the process runs so that a large output cannot block it.
-    let outData = LockedData(), errData = LockedData()
-    let group = DispatchGroup()
-    for (pipe, sink) in [(out, outData), (err, errData)] {
-        group.enter()
-        DispatchQueue.global().async {
-            sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-    }
-    process.waitUntilExit()
-    group.wait()
-    return (process.terminationStatus, String(decoding: outData.get(), as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+    try TestProcess.run(executable, arguments, environment: environment, directory: directory)
 }
 
 /// Finds an executable on PATH (or the usual Debian places).

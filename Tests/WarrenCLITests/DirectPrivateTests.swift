@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import Testing
 
 /// Private modules: never sent to an upstream proxy or a checksum database, fetched with
@@ -141,13 +142,7 @@ import Testing
     }
 
     static func shell(_ script: String, in dir: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw GitFixture.GitFailed(description: "sh: \(script) failed") }
+        let result = try TestProcess.run("/bin/sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin", "HOME": dir, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"], directory: dir)
+        guard result.status == 0 else { throw GitFixture.GitFailed(description: "sh: \(script) failed") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import Testing
 
 /// The fuzzing corpus of raw request bytes (Fuzz/corpus, seeds and whatever
@@ -11,15 +12,9 @@ import Testing
             .appendingPathComponent("../../Fuzz/corpus/" + name).standardized.path
         let count = try FileManager.default.contentsOfDirectory(atPath: corpus).count
         #expect(count >= 9)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: WarrenBinary.builtExecutable(executable))
-        process.arguments = [corpus]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try TestProcess.run(WarrenBinary.builtExecutable(executable), [corpus])
+        let text = result.stdout
+        #expect(result.status == 0)
         #expect(text.contains("replayed \(count) inputs"), "\(text)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import Testing
 
 /// The acceptance test: the real go command, with a fresh module cache and
@@ -58,13 +59,7 @@ import Testing
         #expect(get.status == 0, "\(get.stderr)")
         let build = try await go.run(["build", "-o", "app", "."])
         #expect(build.status == 0, "\(build.stderr)")
-        let app = Process()
-        app.executableURL = URL(fileURLWithPath: go.workDir + "/app")
-        let pipe = Pipe()
-        app.standardOutput = pipe
-        try app.run()
-        app.waitUntilExit()
-        #expect(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "> answer: 42\n")
+        #expect(try TestProcess.run(go.workDir + "/app", []).stdout == "> answer: 42\n")
 
         // @latest for a module without a list entry falls back to the @latest endpoint.
         let latest = try await go.run(["list", "-m", "-json", "github.com/kr/text@latest"])

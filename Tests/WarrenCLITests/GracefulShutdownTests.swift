@@ -14,19 +14,18 @@ import Testing
         let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url])
         let download = Task { try await HTTP.get(warren.url + "/" + zipPath, timeout: 60) }
         try await Task.sleep(for: .seconds(1))
-        warren.process.terminate()  // SIGTERM
+        warren.process.signal(SIGTERM)
         let r: HTTPExchange
         do {
             r = try await download.value
         } catch {
-            warren.process.waitUntilExit()
+            warren.process.wait()
             Issue.record("the download failed: \(error); warren's log: \(warren.stderr.suffix(3000))")
             return
         }
         #expect(r.status == 200)
         #expect(r.body.count == text.zipSize)
-        warren.process.waitUntilExit()
-        #expect(warren.process.terminationStatus == 0)
+        #expect(warren.process.wait() == 0)
         #expect(warren.stderr.contains("stopped"))
     }
 }

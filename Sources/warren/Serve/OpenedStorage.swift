@@ -22,7 +22,8 @@ struct OpenedStorage {
             let configuration = try settings.s3.configuration(bucket: bucket, environment: environment)
             let tier = try openDirectory(settings.dataDirectory + "/s3-tier", logger: logger)
             let http = S3Client.makeHTTPClient()
-            let storage = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: http), prefix: prefix, localTier: tier)
+            let storage = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: http), prefix: prefix, localTier: tier,
+                                            localTierBytes: settings.s3.localCacheBytes)
             return OpenedStorage(storage: storage, displayName: "\(configuration.displayName)/\(storage.prefix)", http: http)
         }
     }

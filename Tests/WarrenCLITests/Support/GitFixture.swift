@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 
 /// Bare git repositories built by the tests from real module sources (Debian's
 /// golang-*-dev packages), with deterministic commits and tags, and a git config whose
@@ -135,19 +136,12 @@ final class GitFixture: @unchecked Sendable {
     }
 
     func git(_ args: [String], in dir: String, date: String = "2020-01-01T00:00:00Z") throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = ["-c", "user.name=Warren Tests", "-c", "user.email=tests@warren.invalid", "-c", "core.autocrlf=false"] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ["PATH": "/usr/bin:/bin", "HOME": root, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
-                         "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "TZ": "UTC"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw GitFailed(description: "git \(args.joined(separator: " ")): " + String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let result = try TestProcess.run(
+            "/usr/bin/git", ["-c", "user.name=Warren Tests", "-c", "user.email=tests@warren.invalid", "-c", "core.autocrlf=false"] + args,
+            environment: ["PATH": "/usr/bin:/bin", "HOME": root, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+                          "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "TZ": "UTC"], directory: dir)
+        guard result.status == 0 else {
+            throw GitFailed(description: "git \(args.joined(separator: " ")): " + result.stderr)
         }
     }
 

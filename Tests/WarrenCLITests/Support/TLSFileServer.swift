@@ -1,9 +1,10 @@
 import Foundation
+import TestServers
 
 /// An HTTPS file server on loopback with a certificate made for the test: Python's
 /// http.server behind a self-signed certificate from openssl, valid for 127.0.0.1.
 final class TLSFileServer: @unchecked Sendable {
-    let process = Process()
+    private(set) var process: TestProcess?
     let scratch = FileManager.default.temporaryDirectory.path + "/warren-tls-\(UUID().uuidString)"
     private(set) var port = 0
     var certificatePath: String { scratch + "/cert.pem" }
@@ -13,16 +14,11 @@ final class TLSFileServer: @unchecked Sendable {
 
     init(root: String, commonName: String = "warren-test-proxy") throws {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                             "-keyout", scratch + "/key.pem", "-out", certificatePath, "-days", "30",
-                             "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        openssl.standardError = FileHandle.nullDevice
-        openssl.standardOutput = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw Failure(description: "openssl could not make a certificate") }
+        let openssl = try TestProcess.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", scratch + "/key.pem", "-out", certificatePath, "-days", "30",
+            "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        guard openssl.status == 0 else { throw Failure(description: "openssl could not make a certificate") }
         let script = """
         import http.server, ssl, sys
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
@@ -32,24 +28,19 @@ final class TLSFileServer: @unchecked Sendable {
         print(srv.server_address[1], flush=True)
         srv.serve_forever()
         """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, certificatePath, scratch + "/key.pem"]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let server = try TestProcess("/usr/bin/python3", ["-c", script, certificatePath, scratch + "/key.pem"], directory: root)
+        process = server
+        let line = server.stdout.waitFor(timeout: 20) { $0.contains("\n") }
         guard let p = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
+            server.kill9()
             throw Failure(description: "the TLS file server did not start: \(line)")
         }
         port = p
     }
 
     deinit {
-        // SIGKILL: Python inherits a signal mask in which SIGTERM may be blocked.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        // SIGKILL: a server that ignores SIGTERM still goes.
+        process?.kill9()
         try? FileManager.default.removeItem(atPath: scratch)
     }
 }

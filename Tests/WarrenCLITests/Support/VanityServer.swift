@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -62,13 +63,7 @@ final class VanityServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.createDirectory(atPath: gitRoot, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: bare, toPath: target)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = ["update-server-info"]
-        p.currentDirectoryURL = URL(fileURLWithPath: target)
-        p.environment = ["PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"]
-        try p.run()
-        p.waitUntilExit()
+        try TestProcess.run("/usr/bin/git", ["update-server-info"], environment: ["PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"], directory: target)
     }
 
     struct Responder: HTTPResponder {

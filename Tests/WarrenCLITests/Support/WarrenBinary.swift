@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 
 /// Runs the built `warren` executable as a user would.
 enum WarrenBinary {
@@ -22,19 +23,8 @@ enum WarrenBinary {
     }
 
     static func run(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let result = try TestProcess.run(path, arguments)
+        return Output(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
 
@@ -71,21 +61,7 @@ enum ExternalCommand {
 
     /// Waits for the program, draining stdout and stderr at once so neither pipe fills.
     static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String], in directory: String?) throws -> WarrenBinary.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = LogBuffer()
-        err.fileHandleForReading.readabilityHandler = { h in errData.append(h.availableData) }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        err.fileHandleForReading.readabilityHandler = nil
-        errData.append(err.fileHandleForReading.readDataToEndOfFile())
-        return WarrenBinary.Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errData.text)
+        let result = try TestProcess.run(executable, arguments, environment: environment, directory: directory)
+        return WarrenBinary.Output(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }

@@ -1,17 +1,15 @@
 import AsyncHTTPClient
 import Foundation
+import TestServers
 import NIOCore
 import NIOHTTP1
 
 /// A `warren serve` process on a loopback port, with its own data directory, stopped
 /// (or killed) by the test.
 final class WarrenServerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: TestProcess
     let dataDir: String
-    private(set) var port = 0
-    private let stderrPipe = Pipe()
-    private let stdoutPipe = Pipe()
-    private let stderrLog = LogBuffer()
+    let port: Int
     let ownsDataDir: Bool
 
     /// Starts `warren serve --listen 127.0.0.1:0 …` and waits until it listens.
@@ -26,64 +24,45 @@ final class WarrenServerProcess: @unchecked Sendable {
         // tests): verification is off unless a test names its own database.
         let sumdb = arguments.contains("--sumdb") || defaultSumDB ? [] : ["--sumdb", "off"]
         let serveArguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", self.dataDir] + sumdb + arguments
-        if let fileLimit {
-            // The shell execs warren: same process id, lowered limit.
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", WarrenBinary.path] + serveArguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: WarrenBinary.path)
-            process.arguments = serveArguments
-        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WARREN_") }
         env.merge(environment) { _, new in new }
-        process.environment = env
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        let log = stderrLog
-        stderrPipe.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
-        try process.run()
-        // Wait for the "listening on" line (port 0 picks a free port).
-        let deadline = Date().addingTimeInterval(20)
-        var out = ""
-        while Date() < deadline {
-            let data = stdoutPipe.fileHandleForReading.availableData
-            if data.isEmpty {
-                if !process.isRunning { break }
-                continue
-            }
-            out += String(decoding: data, as: UTF8.self)
-            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("warren: listening on") }),
-               let p = Int(line.split(separator: ":").last ?? "") {
-                port = p
-                return
-            }
+        if let fileLimit {
+            // The shell execs warren: same process id, lowered limit.
+            process = try TestProcess("/bin/sh", ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", WarrenBinary.path] + serveArguments,
+                                      environment: env)
+        } else {
+            process = try TestProcess(WarrenBinary.path, serveArguments, environment: env)
         }
-        process.terminate()
-        throw StartFailure(description: "warren serve did not start: \(out) \(stderr)")
+        // The "listening on" line (port 0 picks a free port), or the end of its output.
+        let out = process.stdout.waitFor(timeout: 20) { $0.contains("warren: listening on") && $0.hasSuffix("\n") }
+        if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("warren: listening on") }),
+           let p = Int(line.split(separator: ":").last ?? "") {
+            port = p
+            return
+        }
+        process.kill9()
+        throw StartFailure(description: "warren serve did not start: \(out) \(process.stderr.text)")
     }
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
     var url: String { "http://127.0.0.1:\(port)" }
-    var pid: Int32 { process.processIdentifier }
-    var stderr: String { stderrLog.text }
+    var pid: Int32 { process.pid }
+    var stderr: String { process.stderr.text }
 
     /// SIGTERM and wait for a clean exit; returns the exit status.
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.terminate()
     }
 
     /// SIGKILL: the crash case.
     func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.kill9()
     }
 
     deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.kill9()
         if ownsDataDir { try? FileManager.default.removeItem(atPath: dataDir) }
     }
 }

@@ -104,6 +104,35 @@ import Testing
         #expect(try await b.local.readSmall(C.mod, limit: 1 << 20)?.bytes == goMod)
     }
 
+    @Test func theLocalTierStaysWithinItsBudgetEvictingTheLeastRecentlyUsed() async throws {
+        let s3 = try await S3StorageComplianceTests.client()
+        let storage = S3ArtifactStorage(s3: s3, prefix: "tier-\(UUID().uuidString)", localTier: try S3StorageComplianceTests.localTier(),
+                                        localTierBytes: 1_000_000)
+        let keys = (1...4).map { StorageKey.artifact(module: "example.com/m", version: "v1.0.\($0)", kind: .zip) }
+        let zips = (1...4).map { C.bytes(300_000, seed: UInt8($0)) }
+        for i in 0..<3 {
+            let staging = try await storage.makeStaging(keys[i])
+            try staging.writer.write(zips[i])
+            try await storage.commit(staging, metadata: C.metadata(zips[i]))
+        }
+        // v1.0.1 is used again, so v1.0.2 is now the least recently used.
+        _ = try #require(try await storage.open(keys[0]))
+        let staging = try await storage.makeStaging(keys[3])
+        try staging.writer.write(zips[3])
+        try await storage.commit(staging, metadata: C.metadata(zips[3]))
+
+        #expect(storage.localTierUsage.bytes <= 1_000_000)
+        #expect(storage.localTierUsage.evicted == 300_000)
+        #expect(try await storage.local.open(keys[1]) == nil, "the least recently used zip is still in the tier")
+        for i in [0, 2, 3] { #expect(try await storage.local.open(keys[i]) != nil, "\(keys[i]) was evicted") }
+        // Evicted from the tier is not gone: it comes back from the bucket.
+        #expect(try C.contents(try #require(try await storage.open(keys[1]))) == zips[1])
+        // A restart counts what the tier holds (over budget again now) and trims at once.
+        let restarted = S3ArtifactStorage(s3: s3, prefix: storage.prefix, localTier: try LocalDiskStorage(root: storage.local.root),
+                                          localTierBytes: 1_000_000)
+        #expect(restarted.localTierUsage.bytes <= 1_000_000)
+    }
+
     @Test func objectsNotWrittenByWarrenAreNotServed() async throws {
         let (a, _) = try await Self.replicas()
         try await a.s3.putObject(a.objectKey(C.zip), body: .bytes([1, 2, 3]))
