@@ -51,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // zlib, for raw DEFLATE in module zips (Debian: zlib1g-dev).
@@ -144,6 +146,8 @@ let package = Package(
                 "WarrenClientTools",
                 "S3Client",
                 "S3Storage",
+                "SQLiteIndex",
+                "PostgresIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -201,6 +205,29 @@ let package = Package(
             ],
             swiftSettings: coverage
         ),
+        // The metadata index on SQLite: the embedded default, a file in --data-dir.
+        .target(
+            name: "SQLiteIndex",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: coverage
+        ),
+        // The metadata index on PostgreSQL, shared by several replicas.
+        .target(
+            name: "PostgresIndex",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: coverage
+        ),
         .testTarget(
             name: "GoModuleTests",
             dependencies: ["GoModule", "TestServers"]
@@ -222,7 +249,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WarrenCoreTests",
-            dependencies: ["WarrenCore", "GoModule", "S3Client", "S3Storage", "TestServers"]
+            dependencies: [
+                "WarrenCore", "GoModule", "S3Client", "S3Storage", "SQLiteIndex", "PostgresIndex", "TestServers",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The HTTP layer in-process (HummingbirdTesting's live server on loopback).
         .testTarget(

@@ -33,11 +33,11 @@ public enum WarrenHTTPServer {
     /// The Hummingbird application; run it as a service (graceful shutdown finishes
     /// requests in flight, including streamed zips). `onRunning` receives the bound port.
     public static func makeApplication(settings: Settings, proxy: ModuleProxy, storage: any ArtifactStorage,
-                                       metrics: MetricsEndpoint?, logger: Logger,
+                                       index: (any MetadataIndex)? = nil, metrics: MetricsEndpoint?, logger: Logger,
                                        onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let serverName = "warren"
         let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
-        let responder = ProxyResponder(proxy: proxy, storage: storage, pathPrefix: settings.pathPrefix,
+        let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet

@@ -19,6 +19,8 @@ public struct ProxyResponder: HTTPResponder {
 
     let proxy: ModuleProxy
     let storage: any ArtifactStorage
+    /// The metadata index behind `/index` and `/catalog` (nil: those are 404).
+    let index: (any MetadataIndex)?
     let pathPrefix: String
     let metrics: MetricsEndpoint?
     let logger: Logger
@@ -33,12 +35,13 @@ public struct ProxyResponder: HTTPResponder {
     static let disableFetch = HTTPField.Name("Disable-Module-Fetch")!
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
 
-    public init(proxy: ModuleProxy, storage: any ArtifactStorage, pathPrefix: String, metrics: MetricsEndpoint?,
+    public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, threadPool: NIOThreadPool = .singleton) {
         self.accessLog = accessLog
         self.hot = hot
         self.proxy = proxy
         self.storage = storage
+        self.index = index
         self.pathPrefix = Self.normalizePrefix(pathPrefix)
         self.metrics = metrics
         self.logger = logger
@@ -84,6 +87,11 @@ public struct ProxyResponder: HTTPResponder {
             relative = rawPath.dropFirst(pathPrefix.count + 1)
         } else {
             return log.finish(Self.text(.notFound, "not found (the proxy is served under \(pathPrefix)/)"), endpoint: "other")
+        }
+
+        // Module paths need a dot in their first element, so these names cannot be one.
+        if relative == "index" || relative == "catalog", let index {
+            return log.finish(await feed(String(relative), index: index, query: request.uri.queryParameters), endpoint: String(relative))
         }
 
         if relative.hasPrefix("sumdb/") {

@@ -2,30 +2,72 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import S3Client
+import PostgresIndex
 import S3Storage
+import SQLiteIndex
 import WarrenCore
 
-/// The storage `warren serve` runs on, opened from the settings, with what must be shut
-/// down with it (object storage's HTTP client).
+/// The storage `warren serve` runs on, opened from the settings: the artifact backend,
+/// wrapped so that the metadata index hears of every stored version, and what must be
+/// shut down with it (object storage's HTTP client, the index's connections).
 struct OpenedStorage {
     let storage: any ArtifactStorage
+    let index: any MetadataIndex
     /// What the start-up line shows: `dir …` or the bucket (never a credential).
     let displayName: String
     let http: HTTPClient?
 
-    static func open(settings: ServeSettings, environment: [String: String], logger: Logger) throws -> OpenedStorage {
+    static func open(settings: ServeSettings, environment: [String: String], logger: Logger) async throws -> OpenedStorage {
+        let base: any ArtifactStorage
+        let displayName: String
+        var http: HTTPClient?
         switch settings.storage {
         case .directory:
             let disk = try openDirectory(settings.dataDirectory + "/modules", logger: logger)
-            return OpenedStorage(storage: disk, displayName: "dir \(disk.root)", http: nil)
+            (base, displayName) = (disk, "dir \(disk.root)")
         case .s3(let bucket, let prefix):
             let configuration = try settings.s3.configuration(bucket: bucket, environment: environment)
             let tier = try openDirectory(settings.dataDirectory + "/s3-tier", logger: logger)
-            let http = S3Client.makeHTTPClient()
-            let storage = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: http), prefix: prefix, localTier: tier,
-                                            localTierBytes: settings.s3.localCacheBytes)
-            return OpenedStorage(storage: storage, displayName: "\(configuration.displayName)/\(storage.prefix)", http: http)
+            let client = S3Client.makeHTTPClient()
+            http = client
+            let s3 = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: client), prefix: prefix, localTier: tier,
+                                       localTierBytes: settings.s3.localCacheBytes)
+            (base, displayName) = (s3, "\(configuration.displayName)/\(s3.prefix)")
         }
+        let index: any MetadataIndex
+        do {
+            index = try await openIndex(settings, logger: logger)
+        } catch {
+            try? await http?.shutdown()
+            throw ServeSettings.Problem(description: "cannot open the metadata index \(settings.database): \(error)")
+        }
+        return OpenedStorage(storage: IndexingStorage(base: base, index: index, logger: logger), index: index,
+                             displayName: displayName, http: http)
+    }
+
+    /// The index, its schema brought up to date.
+    static func openIndex(_ settings: ServeSettings, logger: Logger) async throws -> any MetadataIndex {
+        let index: any MetadataIndex
+        switch settings.database {
+        case .sqlite(let path):
+            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+            index = try await SQLiteMetadataIndex.open(path: path ?? settings.dataDirectory + "/index.sqlite", logger: logger)
+        case .postgres(let url):
+            let postgres = try PostgresMetadataIndex(url: url, logger: logger)
+            // Unreachable: say so now, not after the migration's longer deadline.
+            if let problem = await postgres.readinessProblem() {
+                await postgres.close()
+                throw ServeSettings.Problem(description: problem)
+            }
+            index = postgres
+        }
+        do {
+            try await index.migrate()
+        } catch {
+            await index.close()
+            throw error
+        }
+        return index
     }
 
     /// A directory of artifacts, with what an earlier run left unfinished removed.
@@ -42,5 +84,6 @@ struct OpenedStorage {
 
     func shutdown() async {
         try? await http?.shutdown()
+        await index.close()
     }
 }

@@ -116,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("local-cache-size"), help: ArgumentHelp("With object storage: how much of --data-dir the local tier of hot artifacts may use. (default: 4GiB)", valueName: "size"))
     var localCacheSize: String?
 
+    @Option(help: ArgumentHelp("The metadata index: sqlite (a file in --data-dir), sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB for replicas sharing one index. Prefer WARREN_DATABASE or the config file for a URL with a password. (default: sqlite)", valueName: "url"))
+    var database: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -129,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("max-connections", maxConnections), ("max-pipelined", maxPipelined),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
             ("storage", storage), ("s3-endpoint", s3Endpoint), ("s3-region", s3Region), ("s3-path-style", s3PathStyle),
-            ("local-cache-size", localCacheSize),
+            ("local-cache-size", localCacheSize), ("database", database),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -195,7 +198,7 @@ enum WarrenServe {
         }
         let opened: OpenedStorage
         do {
-            opened = try OpenedStorage.open(settings: settings, environment: ProcessInfo.processInfo.environment, logger: logger)
+            opened = try await OpenedStorage.open(settings: settings, environment: ProcessInfo.processInfo.environment, logger: logger)
         } catch {
             printError("warren serve: \(error)")
             throw ExitCode(2)
@@ -219,12 +222,12 @@ enum WarrenServe {
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog),
-            proxy: proxy, storage: storage, metrics: metrics, logger: logger
+            proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
             logger.notice("serving Go modules", metadata: [
                 "url": "http://\(hostForURL):\(port)\(settings.pathPrefix)",
-                "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)", "storage": "\(opened.displayName)",
+                "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)", "storage": "\(opened.displayName)", "index": "\(settings.database)",
             ])
             // A stable line on stdout for scripts and tests that start Warren on port 0.
             FileHandle.standardOutput.write(Data("warren: listening on \(hostForURL):\(port)\n".utf8))

@@ -50,6 +50,8 @@ struct ServeSettings: Equatable {
     /// Where artifacts live, and how object storage is reached.
     var storage = StorageBackend.directory
     var s3 = S3Settings()
+    /// Where the metadata index lives.
+    var database = DatabaseSetting.sqlite(path: nil)
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -62,11 +64,11 @@ struct ServeSettings: Equatable {
         "private", "insecure", "govcs", "direct-prefetch", "credentials", "netrc",
         "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
         "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
-        "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size",
+        "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
-    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token"]
+    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -162,6 +164,8 @@ struct ServeSettings: Equatable {
             s3.secretAccessKey = value.isEmpty ? nil : value
         case "s3-session-token":
             s3.sessionToken = value.isEmpty ? nil : value
+        case "database":
+            database = try DatabaseSetting.parse(value)
         case "local-cache-size":
             s3.localCacheBytes = Int64(try Self.parseSize(value))
         case "netrc":

@@ -65,3 +65,34 @@ struct S3Settings: Equatable {
         }
     }
 }
+
+/// `--database`: where the metadata index lives. `sqlite` (the default: `index.sqlite` in
+/// `--data-dir`), `sqlite:PATH`, or `postgres://USER:PASSWORD@HOST:PORT/DB` for replicas
+/// that share one index.
+enum DatabaseSetting: Equatable, CustomStringConvertible {
+    case sqlite(path: String?)
+    case postgres(url: String)
+
+    static func parse(_ value: String) throws -> DatabaseSetting {
+        if value == "sqlite" { return .sqlite(path: nil) }
+        if value.hasPrefix("sqlite:") {
+            let path = String(value.dropFirst(7))
+            guard !path.isEmpty else { throw ServeSettings.Problem(description: "sqlite: needs a file path") }
+            return .sqlite(path: (path as NSString).expandingTildeInPath)
+        }
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") { return .postgres(url: value) }
+        throw ServeSettings.Problem(description: "want sqlite, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+    }
+
+    /// As logged: no password.
+    var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite \(path ?? "(in the data directory)")"
+        case .postgres(let url):
+            guard var parts = URLComponents(string: url) else { return "postgres" }
+            parts.password = nil
+            parts.query = nil
+            return parts.string ?? "postgres"
+        }
+    }
+}

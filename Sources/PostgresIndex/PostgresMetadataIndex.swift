@@ -1,0 +1,173 @@
+import Foundation
+import GoModule
+import Logging
+import NIOCore
+import PostgresNIO
+import WarrenCore
+
+/// The metadata index in PostgreSQL, shared by every replica. Migrations take an advisory
+/// lock inside their transaction, so replicas starting together apply each step once.
+/// Every operation has a deadline: a database that does not answer is an error within
+/// seconds (the engine's 503), never a hang.
+public final class PostgresMetadataIndex: MetadataIndex {
+    let client: PostgresClient
+    let runner: Task<Void, Never>
+    let logger: Logger
+    /// Where it is, without the password (for readiness and logs).
+    public let displayName: String
+    let deadline: Duration
+
+    public init(url: String, logger: Logger, deadline: Duration = .seconds(5)) throws {
+        let settings = try PostgresURL(url)
+        var configuration = PostgresClient.Configuration(host: settings.host, port: settings.port, username: settings.user,
+                                                         password: settings.password, database: settings.database,
+                                                         tls: settings.requireTLS ? .require(.makeClientConfiguration())
+                                                            : settings.disableTLS ? .disable : .prefer(.makeClientConfiguration()))
+        configuration.options.connectTimeout = .seconds(3)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+        self.logger = logger
+        self.displayName = settings.displayName
+        self.deadline = deadline
+    }
+
+    /// Advisory lock key for migrations ("warren" in ASCII, as a number).
+    static let migrationLock: Int64 = 0x77_61_72_72_65_6E
+
+    static let migrations: [(version: Int, statements: [PostgresQuery])] = [
+        (1, [
+            """
+            CREATE TABLE module_versions (
+                module TEXT NOT NULL,
+                version TEXT NOT NULL,
+                origin TEXT,
+                zip_hash TEXT,
+                mod_hash TEXT,
+                zip_size BIGINT,
+                stored_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (module, version)
+            )
+            """,
+            "CREATE INDEX module_versions_by_time ON module_versions (stored_at)",
+        ]),
+    ]
+
+    public func migrate() async throws {
+        try await bounded(.seconds(30)) { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS warren_schema (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                    """, logger: self.logger)
+                var current = 0
+                for try await v in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM warren_schema", logger: self.logger)
+                    .decode(Int.self) { current = v }
+                for step in Self.migrations where step.version > current {
+                    for statement in step.statements { try await connection.query(statement, logger: self.logger) }
+                    let now = Date().timeIntervalSince1970
+                    try await connection.query("INSERT INTO warren_schema (version, applied_at) VALUES (\(step.version), \(now))",
+                                               logger: self.logger)
+                }
+            }
+        }
+    }
+
+    public func recordStored(module: String, version: String, kind: ArtifactKind, metadata: ArtifactMetadata) async throws {
+        let zipHash: String? = kind == .zip ? metadata.hash : nil
+        let zipSize: Int64? = kind == .zip ? metadata.size : nil
+        let modHash: String? = kind == .mod ? metadata.hash : nil
+        let origin = metadata.origin, storedAt = metadata.storedAt
+        try await bounded(deadline) { [self] in
+            try await client.query("""
+                INSERT INTO module_versions (module, version, origin, zip_hash, mod_hash, zip_size, stored_at)
+                VALUES (\(module), \(version), \(origin), \(zipHash), \(modHash), \(zipSize), \(storedAt))
+                ON CONFLICT (module, version) DO UPDATE SET
+                    origin = COALESCE(module_versions.origin, excluded.origin),
+                    zip_hash = COALESCE(excluded.zip_hash, module_versions.zip_hash),
+                    mod_hash = COALESCE(excluded.mod_hash, module_versions.mod_hash),
+                    zip_size = COALESCE(excluded.zip_size, module_versions.zip_size),
+                    stored_at = LEAST(module_versions.stored_at, excluded.stored_at)
+                """, logger: logger)
+        }
+    }
+
+    public func versions(of module: String) async throws -> [IndexedVersion] {
+        try await select("SELECT \(unescaped: Self.columns) FROM module_versions WHERE module = \(module)").sortedBySemVer()
+    }
+
+    public func feed(since: Double, limit: Int) async throws -> [IndexedVersion] {
+        try await select("""
+            SELECT \(unescaped: Self.columns) FROM module_versions WHERE stored_at >= \(since)
+            ORDER BY stored_at, module COLLATE "C", version COLLATE "C" LIMIT \(limit)
+            """)
+    }
+
+    public func catalog(after: (module: String, version: String)?, limit: Int) async throws -> [IndexedVersion] {
+        guard let after else {
+            return try await select("""
+                SELECT \(unescaped: Self.columns) FROM module_versions ORDER BY module COLLATE "C", version COLLATE "C" LIMIT \(limit)
+                """)
+        }
+        return try await select("""
+            SELECT \(unescaped: Self.columns) FROM module_versions
+            WHERE module COLLATE "C" > \(after.module) OR (module = \(after.module) AND version COLLATE "C" > \(after.version))
+            ORDER BY module COLLATE "C", version COLLATE "C" LIMIT \(limit)
+            """)
+    }
+
+    public func readinessProblem() async -> String? {
+        do {
+            try await bounded(.seconds(2)) { [self] in try await client.query("SELECT 1", logger: logger) }
+            return nil
+        } catch {
+            return "the metadata index \(displayName) does not answer: \(Self.oneLine(error))"
+        }
+    }
+
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at"
+
+    func select(_ query: PostgresQuery) async throws -> [IndexedVersion] {
+        try await bounded(deadline) { [self] in
+            var out: [IndexedVersion] = []
+            let rows = try await client.query(query, logger: logger)
+            for try await (module, version, origin, zipHash, modHash, zipSize, storedAt) in
+                rows.decode((String, String, String?, String?, String?, Int64?, Double).self) {
+                out.append(IndexedVersion(module: module, version: version, origin: origin, zipHash: zipHash, modHash: modHash,
+                                          zipSize: zipSize, storedAt: storedAt))
+            }
+            return out
+        }
+    }
+
+    /// The first line of a database error, without the query text.
+    static func oneLine(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            return psql.serverInfo?[.message] ?? "\(psql.code)"
+        }
+        return String(String(describing: error).split(separator: "\n").first ?? "")
+    }
+
+    struct TimedOut: Error, CustomStringConvertible {
+        let description = "the database did not answer in time"
+    }
+
+    /// Runs `work`, or throws `TimedOut` once `limit` has passed.
+    func bounded<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw TimedOut()
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw TimedOut() }
+            return first
+        }
+    }
+}

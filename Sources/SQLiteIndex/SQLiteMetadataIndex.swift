@@ -1,0 +1,139 @@
+import Foundation
+import GoModule
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+import WarrenCore
+
+/// The metadata index in an SQLite file (the embedded default: `index.sqlite` in the data
+/// directory, no server). One connection, on a thread of its own, so statements run one
+/// at a time; WAL mode, so a reader (`warren index …`) never blocks the server.
+public final class SQLiteMetadataIndex: MetadataIndex {
+    public let path: String
+    let connection: SQLiteConnection
+    let thread: NIOThreadPool
+
+    /// Opens (creating) the database file; call `migrate()` before use.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteMetadataIndex {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        do {
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: thread, logger: logger,
+                                                             on: MultiThreadedEventLoopGroup.singleton.any())
+            let index = SQLiteMetadataIndex(path: path, connection: connection, thread: thread)
+            _ = try await connection.query("PRAGMA journal_mode=WAL", [])
+            _ = try await connection.query("PRAGMA busy_timeout=5000", [])
+            return index
+        } catch {
+            try? await thread.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(path: String, connection: SQLiteConnection, thread: NIOThreadPool) {
+        self.path = path
+        self.connection = connection
+        self.thread = thread
+    }
+
+    /// The schema, one step per version; a step never changes once released.
+    static let migrations: [(version: Int, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE module_versions (
+                module TEXT NOT NULL,
+                version TEXT NOT NULL,
+                origin TEXT,
+                zip_hash TEXT,
+                mod_hash TEXT,
+                zip_size INTEGER,
+                stored_at REAL NOT NULL,
+                PRIMARY KEY (module, version)
+            )
+            """,
+            "CREATE INDEX module_versions_by_time ON module_versions (stored_at)",
+        ]),
+    ]
+
+    /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
+    /// takes the write lock first, so two processes cannot both apply a step).
+    public func migrate() async throws {
+        _ = try await connection.query("CREATE TABLE IF NOT EXISTS warren_schema (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)", [])
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM warren_schema", [])
+            let current = rows.first?.column("v")?.integer ?? 0
+            for step in Self.migrations where step.version > current {
+                for statement in step.statements { _ = try await connection.query(statement, []) }
+                _ = try await connection.query("INSERT INTO warren_schema (version, applied_at) VALUES (?, ?)",
+                                                [.integer(step.version), .float(Date().timeIntervalSince1970)])
+            }
+            _ = try await connection.query("COMMIT", [])
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    public func recordStored(module: String, version: String, kind: ArtifactKind, metadata: ArtifactMetadata) async throws {
+        let zipHash: SQLiteData = kind == .zip ? .text(metadata.hash) : .null
+        let zipSize: SQLiteData = kind == .zip ? .integer(Int(metadata.size)) : .null
+        let modHash: SQLiteData = kind == .mod ? .text(metadata.hash) : .null
+        _ = try await connection.query("""
+            INSERT INTO module_versions (module, version, origin, zip_hash, mod_hash, zip_size, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (module, version) DO UPDATE SET
+                origin = COALESCE(module_versions.origin, excluded.origin),
+                zip_hash = COALESCE(excluded.zip_hash, module_versions.zip_hash),
+                mod_hash = COALESCE(excluded.mod_hash, module_versions.mod_hash),
+                zip_size = COALESCE(excluded.zip_size, module_versions.zip_size),
+                stored_at = MIN(module_versions.stored_at, excluded.stored_at)
+            """, [.text(module), .text(version), metadata.origin.map { .text($0) } ?? .null, zipHash, modHash, zipSize,
+                  .float(metadata.storedAt)])
+    }
+
+    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at"
+
+    public func versions(of module: String) async throws -> [IndexedVersion] {
+        try await select("SELECT \(Self.columns) FROM module_versions WHERE module = ?", [.text(module)]).sortedBySemVer()
+    }
+
+    public func feed(since: Double, limit: Int) async throws -> [IndexedVersion] {
+        try await select("SELECT \(Self.columns) FROM module_versions WHERE stored_at >= ? ORDER BY stored_at, module, version LIMIT ?",
+                         [.float(since), .integer(limit)])
+    }
+
+    public func catalog(after: (module: String, version: String)?, limit: Int) async throws -> [IndexedVersion] {
+        guard let after else {
+            return try await select("SELECT \(Self.columns) FROM module_versions ORDER BY module, version LIMIT ?", [.integer(limit)])
+        }
+        return try await select("""
+            SELECT \(Self.columns) FROM module_versions WHERE module > ? OR (module = ? AND version > ?)
+            ORDER BY module, version LIMIT ?
+            """, [.text(after.module), .text(after.module), .text(after.version), .integer(limit)])
+    }
+
+    public func readinessProblem() async -> String? {
+        do {
+            _ = try await connection.query("SELECT 1", [])
+            return nil
+        } catch {
+            return "the metadata index \(path) does not answer: \(error)"
+        }
+    }
+
+    public func close() async {
+        try? await connection.close()
+        try? await thread.shutdownGracefully()
+    }
+
+    func select(_ sql: String, _ binds: [SQLiteData]) async throws -> [IndexedVersion] {
+        try await connection.query(sql, binds).map { row in
+            IndexedVersion(module: row.column("module")?.string ?? "", version: row.column("version")?.string ?? "",
+                           origin: row.column("origin")?.string, zipHash: row.column("zip_hash")?.string,
+                           modHash: row.column("mod_hash")?.string, zipSize: row.column("zip_size")?.integer.map(Int64.init),
+                           storedAt: row.column("stored_at")?.double ?? 0)
+        }
+    }
+}

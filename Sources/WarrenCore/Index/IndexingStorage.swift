@@ -1,0 +1,57 @@
+import Logging
+
+/// Storage that tells the metadata index about every artifact of a canonical version it
+/// stores (`.info`, `.mod`, `.zip`), after the write has succeeded.
+///
+/// An index failure never fails the write: the artifact is stored and served; the miss
+/// is logged and counted (`warren_index_errors_total`), and `warren index rebuild`
+/// brings the index back in line with storage.
+public struct IndexingStorage: ArtifactStorage {
+    public let base: any ArtifactStorage
+    public let index: any MetadataIndex
+    let logger: Logger
+
+    public init(base: any ArtifactStorage, index: any MetadataIndex, logger: Logger) {
+        self.base = base
+        self.index = index
+        self.logger = logger
+    }
+
+    public func open(_ key: StorageKey) async throws -> StoredArtifact? { try await base.open(key) }
+
+    public func readSmall(_ key: StorageKey, limit: Int) async throws -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
+        try await base.readSmall(key, limit: limit)
+    }
+
+    public func writeSmall(_ key: StorageKey, bytes: [UInt8], metadata: ArtifactMetadata) async throws {
+        try await base.writeSmall(key, bytes: bytes, metadata: metadata)
+        await record(key, metadata)
+    }
+
+    public func makeStaging(_ key: StorageKey) async throws -> StagingFile { try await base.makeStaging(key) }
+
+    public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
+        try await base.commit(staging, metadata: metadata)
+        await record(staging.key, metadata)
+    }
+
+    public func discard(_ staging: StagingFile) async { await base.discard(staging) }
+
+    public func checkWritable() async -> Bool { await readinessProblem() == nil }
+
+    public func readinessProblem() async -> String? {
+        if let problem = await base.readinessProblem() { return problem }
+        return await index.readinessProblem()
+    }
+
+    func record(_ key: StorageKey, _ metadata: ArtifactMetadata) async {
+        guard case .artifact(let module, let version, let kind) = key else { return }
+        do {
+            try await index.recordStored(module: module, version: version, kind: kind, metadata: metadata)
+        } catch {
+            MetricHandles.counter("warren_index_errors_total", [("operation", "record")]).increment()
+            logger.error("the metadata index missed a stored artifact (warren index rebuild repairs it)", metadata: [
+                "artifact": "\(key.relativePath)", "error": "\(error)"])
+        }
+    }
+}

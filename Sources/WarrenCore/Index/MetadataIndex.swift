@@ -1,0 +1,60 @@
+import GoModule
+
+/// One module version as the metadata index records it: where it came from, the `h1:`
+/// of its zip and go.mod, the zip's size, and when Warren first stored it.
+public struct IndexedVersion: Sendable, Equatable {
+    public var module: String
+    public var version: String
+    /// The upstream it came from (its display name, never with credentials).
+    public var origin: String?
+    public var zipHash: String?
+    public var modHash: String?
+    public var zipSize: Int64?
+    /// When any artifact of it was first stored (seconds since 1970): its place in the feed.
+    public var storedAt: Double
+
+    public init(module: String, version: String, origin: String? = nil, zipHash: String? = nil, modHash: String? = nil,
+                zipSize: Int64? = nil, storedAt: Double) {
+        self.module = module
+        self.version = version
+        self.origin = origin
+        self.zipHash = zipHash
+        self.modHash = modHash
+        self.zipSize = zipSize
+        self.storedAt = storedAt
+    }
+}
+
+/// The metadata index: every module version Warren has stored, for the feeds
+/// (`/index`, `/catalog`), for answering when every upstream is down, and for the
+/// features that need to know what is stored without walking storage.
+///
+/// Storage stays the source of truth: the index is filled as artifacts are stored (see
+/// `IndexingStorage`) and can be rebuilt from storage at any time. Backends: SQLite, a
+/// file in the data directory (the embedded default), and PostgreSQL, shared by replicas.
+public protocol MetadataIndex: Sendable {
+    /// Brings the schema up to date: versioned steps, each applied once, safe when
+    /// several replicas start at the same moment.
+    func migrate() async throws
+    /// Records a stored artifact of a canonical version. Recording the same artifact
+    /// again is harmless; the earliest `storedAt` is kept.
+    func recordStored(module: String, version: String, kind: ArtifactKind, metadata: ArtifactMetadata) async throws
+    /// The versions of `module` that are stored, in semantic-version order.
+    func versions(of module: String) async throws -> [IndexedVersion]
+    /// Versions first stored at or after `since`, oldest first, at most `limit` (the
+    /// index.golang.org feed).
+    func feed(since: Double, limit: Int) async throws -> [IndexedVersion]
+    /// Module versions in (module, version) order after the pair `after`, at most `limit`
+    /// (Athens's `/catalog`).
+    func catalog(after: (module: String, version: String)?, limit: Int) async throws -> [IndexedVersion]
+    /// Whether the database answers (readiness), or why not in one line.
+    func readinessProblem() async -> String?
+    func close() async
+}
+
+extension Array where Element == IndexedVersion {
+    /// In semantic-version order, as `list` answers are.
+    public func sortedBySemVer() -> [IndexedVersion] {
+        sorted { SemVer.compare($0.version, $1.version) < 0 }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import TestServers
+import Testing
+
+/// `/index` and `/catalog` from the metadata index: after the go command has downloaded
+/// through Warren, every version it stored is in both feeds, in their formats, with the
+/// embedded SQLite index and with PostgreSQL.
+@Suite struct IndexFeedTests {
+    let fixture = ModuleFixture.shared
+
+    struct IndexLine: Decodable, Equatable { var Path: String; var Version: String; var Timestamp: String }
+    struct Catalog: Decodable {
+        struct Entry: Decodable { var module: String; var version: String }
+        var modules: [Entry]
+        var next: String
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func theFeedsListWhatWasStored(database: String) async throws {
+        var arguments = ["--upstream", "file://" + fixture.root]
+        if database == "postgres" {
+            let server = try await PostgresServer.shared()
+            arguments += ["--database", server.url(try server.createDatabase())]
+        }
+        let warren = try WarrenServerProcess(arguments: arguments)
+        defer { warren.stop() }
+        let go = GoClient(proxy: warren.url)
+        let download = try await go.run(["mod", "download"] + fixture.modules.map { "\($0.path)@\($0.version)" })
+        #expect(download.status == 0, "\(download.stderr)")
+
+        let index = try await HTTP.get(warren.url + "/index")
+        #expect(index.status == 200, "\(index.text)")
+        let lines = try index.text.split(separator: "\n").map { try JSONDecoder().decode(IndexLine.self, from: Data($0.utf8)) }
+        #expect(Set(lines.map { "\($0.Path)@\($0.Version)" }) == Set(fixture.modules.map { "\($0.path)@\($0.version)" }))
+        #expect(lines.map(\.Timestamp) == lines.map(\.Timestamp).sorted(), "the feed is not in time order")
+        // Paging with since: from the third entry's time on, the first two are gone.
+        let third = try #require(lines.dropFirst(2).first)
+        let later = try await HTTP.get(warren.url + "/index?since=\(third.Timestamp)&limit=2")
+        let laterLines = try later.text.split(separator: "\n").map { try JSONDecoder().decode(IndexLine.self, from: Data($0.utf8)) }
+        #expect(laterLines == Array(lines[2..<4]))
+        #expect(try await HTTP.get(warren.url + "/index?since=yesterday").status == 400)
+
+        var entries: [String] = []
+        var token = ""
+        repeat {
+            let page = try await HTTP.get(warren.url + "/catalog?pagesize=4&token=\(token)")
+            #expect(page.status == 200, "\(page.text)")
+            let catalog = try JSONDecoder().decode(Catalog.self, from: Data(page.body))
+            entries += catalog.modules.map { "\($0.module)@\($0.version)" }
+            token = catalog.next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        } while !token.isEmpty
+        #expect(entries == fixture.modules.map { "\($0.path)@\($0.version)" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+    }
+
+    @Test func aBrokenDatabaseURLStopsTheStart() async throws {
+        let secret = "pw-\(UUID().uuidString)"
+        let result = try await WarrenBinary.run(["serve", "--listen", "127.0.0.1:0", "--sumdb", "off",
+                                                 "--data-dir", NSTemporaryDirectory() + "/warren-db-\(UUID().uuidString)"],
+                                                environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
+                                                              "WARREN_DATABASE": "postgres://warren:\(secret)@127.0.0.1:\(try RadosGateway.freePort())/x"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot open the metadata index postgres://warren@127.0.0.1"), "\(result.stderr)")
+        #expect(!result.stderr.contains(secret))
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PostgresIndex
+import SQLiteIndex
+import TestServers
+import Testing
+@testable import WarrenCore
+
+/// The SQLite index (the embedded default) against the index compliance suite.
+@Suite struct SQLiteMetadataIndexTests {
+    static let compliance = MetadataIndexCompliance(
+        fresh: { FileManager.default.temporaryDirectory.path + "/warren-index-\(UUID().uuidString).sqlite" },
+        open: { path in try await SQLiteMetadataIndex.open(path: path, logger: Logger(label: "test")) }
+    )
+
+    @Test(arguments: MetadataIndexCompliance.Check.allCases)
+    func compliance(_ check: MetadataIndexCompliance.Check) async throws {
+        try await Self.compliance.run(check)
+    }
+}
+
+/// The PostgreSQL index against the same suite, on a real PostgreSQL 15 on loopback.
+@Suite struct PostgresMetadataIndexTests {
+    static let compliance = MetadataIndexCompliance(
+        fresh: {
+            let server = try await PostgresServer.shared()
+            return server.url(try server.createDatabase())
+        },
+        open: { url in try PostgresMetadataIndex(url: url, logger: Logger(label: "test")) }
+    )
+
+    @Test(arguments: MetadataIndexCompliance.Check.allCases)
+    func compliance(_ check: MetadataIndexCompliance.Check) async throws {
+        try await Self.compliance.run(check)
+    }
+
+    @Test func aStoppedDatabaseIsAPromptErrorAndRecoveryIsAutomatic() async throws {
+        let server = try await PostgresServer.dedicated()
+        let url = server.url(try server.createDatabase())
+        let index = try PostgresMetadataIndex(url: url, logger: Logger(label: "test"))
+        try await index.migrate()
+        try server.stop()
+        let started = ContinuousClock.now
+        let problem = await index.readinessProblem()
+        #expect(problem?.contains("postgres://warren@127.0.0.1:\(server.port)/") == true, "\(problem ?? "ready")")
+        await #expect(throws: (any Error).self) { _ = try await index.versions(of: "example.com/a") }
+        #expect(ContinuousClock.now - started < .seconds(15))
+        try server.start()
+        try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .mod,
+                                     metadata: ArtifactMetadata(size: 1, hash: "h1:m", storedAt: 1))
+        #expect(try await index.versions(of: "example.com/a").count == 1)
+        #expect(await index.readinessProblem() == nil)
+        await index.close()
+    }
+}

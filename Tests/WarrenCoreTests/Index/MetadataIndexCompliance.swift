@@ -1,0 +1,110 @@
+import Foundation
+import GoModule
+import Testing
+@testable import WarrenCore
+
+/// What every metadata index backend must do, written once: SQLite and PostgreSQL run the
+/// same checks, each on a fresh database.
+struct MetadataIndexCompliance: Sendable {
+    /// A new, empty database: its file path or URL.
+    let fresh: @Sendable () async throws -> String
+    /// The index on a database `fresh` made (called again for a second process).
+    let open: @Sendable (String) async throws -> any MetadataIndex
+
+    enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
+             migratingTwiceOrConcurrentlyIsHarmless
+        var testDescription: String { rawValue }
+    }
+
+    func run(_ check: Check) async throws {
+        let location = try await fresh()
+        let index = try await open(location)
+        try await index.migrate()
+        switch check {
+        case .recordsMergeIntoOneRowPerVersion: try await recordsMerge(index)
+        case .versionsComeInSemVerOrder: try await semVerOrder(index)
+        case .theFeedPagesByTime: try await feed(index)
+        case .theCatalogPagesByModuleAndVersion: try await catalog(index)
+        case .migratingTwiceOrConcurrentlyIsHarmless: try await migrations(index, location)
+        }
+        await index.close()
+    }
+
+    static func meta(_ hash: String, size: Int64 = 10, at time: Double, origin: String? = "https://proxy.example") -> ArtifactMetadata {
+        ArtifactMetadata(size: size, hash: hash, storedAt: time, origin: origin)
+    }
+
+    func recordsMerge(_ index: any MetadataIndex) async throws {
+        try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .info, metadata: Self.meta("sha256-x", at: 100.25))
+        try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .mod, metadata: Self.meta("h1:mod=", at: 101))
+        try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .zip, metadata: Self.meta("h1:zip=", size: 4096, at: 102))
+        // Stored again later (another replica): the first time stays.
+        try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .zip, metadata: Self.meta("h1:zip=", size: 4096, at: 500))
+        let versions = try await index.versions(of: "example.com/a")
+        #expect(versions == [IndexedVersion(module: "example.com/a", version: "v1.0.0", origin: "https://proxy.example",
+                                            zipHash: "h1:zip=", modHash: "h1:mod=", zipSize: 4096, storedAt: 100.25)])
+        #expect(try await index.versions(of: "example.com/other").isEmpty)
+    }
+
+    func semVerOrder(_ index: any MetadataIndex) async throws {
+        for v in ["v1.10.0", "v1.2.0", "v1.2.0-rc.1", "v0.9.0", "v2.0.0+incompatible"] {
+            try await index.recordStored(module: "example.com/b", version: v, kind: .mod, metadata: Self.meta("h1:m", at: 1))
+        }
+        #expect(try await index.versions(of: "example.com/b").map(\.version) == ["v0.9.0", "v1.2.0-rc.1", "v1.2.0", "v1.10.0", "v2.0.0+incompatible"])
+    }
+
+    func feed(_ index: any MetadataIndex) async throws {
+        for i in 0..<25 {
+            try await index.recordStored(module: "example.com/m\(i % 5)", version: "v1.0.\(i)", kind: .mod,
+                                         metadata: Self.meta("h1:m", at: 1_700_000_000 + Double(i) * 0.5))
+        }
+        var seen: [String] = []
+        var since = 0.0
+        while true {
+            let page = try await index.feed(since: since, limit: 10)
+            // The next page starts just after the last timestamp given.
+            seen += page.map { "\($0.module)@\($0.version)" }
+            guard page.count == 10, let last = page.last else { break }
+            since = last.storedAt + 0.000_001
+        }
+        #expect(seen == (0..<25).map { "example.com/m\($0 % 5)@v1.0.\($0)" })
+        #expect(try await index.feed(since: 1_700_000_012.0, limit: 100).count == 1)
+    }
+
+    func catalog(_ index: any MetadataIndex) async throws {
+        let pairs = [("example.com/z", "v1.0.0"), ("example.com/a", "v1.1.0"), ("example.com/a", "v1.0.0"), ("example.com/B", "v0.1.0")]
+        for (m, v) in pairs { try await index.recordStored(module: m, version: v, kind: .mod, metadata: Self.meta("h1:m", at: 5)) }
+        var all: [String] = []
+        var after: (module: String, version: String)?
+        repeat {
+            let page = try await index.catalog(after: after, limit: 3)
+            all += page.map { "\($0.module)@\($0.version)" }
+            after = page.count == 3 ? page.last.map { ($0.module, $0.version) } : nil
+        } while after != nil
+        // Byte order, as module paths compare: upper case first.
+        #expect(all == ["example.com/B@v0.1.0", "example.com/a@v1.0.0", "example.com/a@v1.1.0", "example.com/z@v1.0.0"])
+    }
+
+    func migrations(_ index: any MetadataIndex, _ location: String) async throws {
+        try await index.recordStored(module: "example.com/c", version: "v1.0.0", kind: .mod, metadata: Self.meta("h1:m", at: 1))
+        try await index.migrate()
+        // Four more processes' worth, all starting at once.
+        let others = try await (0..<4).asyncMap { _ in try await open(location) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for other in others { group.addTask { try await other.migrate() } }
+            try await group.waitForAll()
+        }
+        for other in others { await other.close() }
+        #expect(try await index.versions(of: "example.com/c").count == 1)
+        #expect(await index.readinessProblem() == nil)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
