@@ -217,11 +217,14 @@ let package = Package(
             ],
             swiftSettings: coverage
         ),
-        // The metadata index on PostgreSQL, shared by several replicas.
+        // PostgreSQL for several replicas: the shared metadata index, and the advisory
+        // locks through which they take turns fetching a cold zip.
         .target(
             name: "PostgresIndex",
             dependencies: [
                 "WarrenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

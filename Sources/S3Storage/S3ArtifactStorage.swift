@@ -132,6 +132,15 @@ public struct S3ArtifactStorage: ArtifactStorage {
     /// into the local tier. The object is in the bucket before any replica can see it
     /// as stored.
     public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
+        // Another replica may have stored the same verified zip already (it fetched it
+        // while this one waited its turn): one HEAD saves the upload.
+        let existing = try? await s3.headObject(objectKey(staging.key))
+        if let existing, let stored = ObjectMetadata.decode(existing.metadata, size: existing.size),
+           stored.hash == metadata.hash, stored.size == metadata.size {
+            try await local.commit(staging, metadata: stored)
+            budget.added(staging.key, size: metadata.size)
+            return
+        }
         try await remote {
             try await s3.putFile(objectKey(staging.key), path: staging.path, length: metadata.size,
                                  contentType: Self.contentType(staging.key), metadata: ObjectMetadata.encode(metadata),

@@ -65,7 +65,7 @@ public final class PostgresServer: Sendable {
         "postgres://warren@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
-    /// A fresh database for one test.
+    /// A fresh database for one test (its name).
     public func createDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
         let result = try TestProcess.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "warren", "-d", "postgres",
@@ -100,5 +100,15 @@ public final class PostgresServer: Sendable {
         for dir in started.withLock({ $0 }) {
             _ = system("runuser -u postgres -- \(bin)/pg_ctl -D '\(dir)/data' -m immediate stop >/dev/null 2>&1; rm -rf '\(dir)'")
         }
+    }
+}
+
+extension PostgresServer {
+    /// One value from a query, through psql (for tests that watch the server's state).
+    public func scalar(_ sql: String, database: String) throws -> String {
+        let result = try TestProcess.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "warren", "-d", database,
+                                                           "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        guard result.status == 0 else { throw Failure(description: "psql: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -12,9 +12,17 @@ final class DownloadRegistry: Sendable {
     private let running = Mutex<[StorageKey: Running]>([:])
     /// Told of a verified zip that could not be stored (for the log).
     private let onCommitFailure: @Sendable (StorageKey, any Error) -> Void
+    /// Replicas sharing storage take turns fetching a key (nil: one node, no turns).
+    private let coordinator: (any FetchCoordinator)?
+    /// Told when the coordinator could not be asked (the fetch then goes ahead alone).
+    private let onCoordinationFailure: @Sendable (StorageKey, any Error) -> Void
 
-    init(onCommitFailure: @escaping @Sendable (StorageKey, any Error) -> Void = { _, _ in }) {
+    init(coordinator: (any FetchCoordinator)? = nil,
+         onCommitFailure: @escaping @Sendable (StorageKey, any Error) -> Void = { _, _ in },
+         onCoordinationFailure: @escaping @Sendable (StorageKey, any Error) -> Void = { _, _ in }) {
+        self.coordinator = coordinator
         self.onCommitFailure = onCommitFailure
+        self.onCoordinationFailure = onCoordinationFailure
     }
 
     func get(_ key: StorageKey) -> ZipDownload? {
@@ -23,9 +31,12 @@ final class DownloadRegistry: Sendable {
 
     /// Starts `work` for `key` in the background unless a download is already running,
     /// and returns the download clients should follow. The work's result is committed to
-    /// storage on success; on failure the staging file is removed.
+    /// storage on success; on failure the staging file is removed. With a coordinator,
+    /// the work starts once this replica holds the key's lease (its third argument is
+    /// then true: storage must be looked at again, since another replica may have stored
+    /// the artifact before the lease came), and the lease is given back after the commit.
     func start(_ key: StorageKey, storage: any ArtifactStorage,
-               work: @escaping @Sendable (ZipDownload, StagingFile) async throws(ProxyError) -> ArtifactMetadata) async throws(ProxyError) -> ZipDownload {
+               work: @escaping @Sendable (ZipDownload, StagingFile, Bool) async throws(ProxyError) -> ArtifactMetadata) async throws(ProxyError) -> ZipDownload {
         let staging: StagingFile
         let file: ReadableFile
         do {
@@ -38,8 +49,20 @@ final class DownloadRegistry: Sendable {
         let existing = running.withLock { map -> ZipDownload? in
             if let other = map[key] { return other.download }
             let task = Task {
+                var lease: (any FetchLease)?
+                if let coordinator = self.coordinator {
+                    do {
+                        lease = try await coordinator.acquire(key)
+                    } catch {
+                        MetricHandles.counter("warren_fetch_coordination_errors_total", []).increment()
+                        self.onCoordinationFailure(key, error)
+                    }
+                }
                 do throws(ProxyError) {
-                    let metadata = try await work(download, staging)
+                    if lease?.waited == true {
+                        MetricHandles.counter("warren_fetch_coordination_waits_total", []).increment()
+                    }
+                    let metadata = try await work(download, staging, lease != nil)
                     // Verified: every client may have the whole zip now; making it durable
                     // is storage's business, and a failure there only costs a refetch later.
                     download.finish(.success(metadata))
@@ -54,6 +77,7 @@ final class DownloadRegistry: Sendable {
                     await storage.discard(staging)
                     download.finish(.failure(error))
                 }
+                await lease?.release()
                 self.remove(key)
                 download.settle()
             }

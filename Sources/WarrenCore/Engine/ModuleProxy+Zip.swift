@@ -37,8 +37,12 @@ extension ModuleProxy {
         // Verified or not, the zip streams to every client as it arrives; only its last
         // bytes wait for the verdict (ZipDownload.holdBack), so a bad zip never reaches a
         // client complete and a good one costs no wait for the whole download.
-        let download = try await downloads.start(key, storage: storage) { [self] download, staging throws(ProxyError) in
-            try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
+        let download = try await downloads.start(key, storage: storage) { [self] download, staging, leased throws(ProxyError) in
+            // Another replica may have fetched it before this one's turn came: its copy.
+            if leased, let stored = try await openStored(key) {
+                return try await copyStored(stored, into: staging, download: download)
+            }
+            return try await fetchZip(module: module, version: version, into: staging, download: download, goMod: goMod.bytes)
         }
         return Self.streaming(download)
     }
@@ -101,6 +105,34 @@ extension ModuleProxy {
     static func streaming(_ download: ZipDownload) -> ServedArtifact {
         ServedArtifact(body: .download(download), contentType: ArtifactKind.zip.contentType, etag: nil, lastModified: nil,
                        cachePolicy: .immutable, cacheStatus: .miss, origin: nil)
+    }
+
+    /// A zip another replica stored, copied into this download's staging file so the
+    /// clients already following the download get it (it was verified before it was
+    /// stored).
+    func copyStored(_ stored: StoredArtifact, into staging: StagingFile, download: ZipDownload) async throws(ProxyError) -> ArtifactMetadata {
+        let size = stored.metadata.size
+        download.setExpectedLength(size)
+        let file = stored.file, writer = staging.writer
+        var copied: Int64 = 0
+        do {
+            while copied < size {
+                let at = copied
+                let n = try await threadPool.runIfActive { () throws -> Int in
+                    var buffer = [UInt8](repeating: 0, count: Int(min(256 * 1024, size - at)))
+                    let n = try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: at) }
+                    guard n > 0 else { throw FileIOError("read", file.path) }
+                    try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                    return n
+                }
+                copied += Int64(n)
+                download.published(copied)
+            }
+        } catch {
+            throw ProxyError.internalError("storage read failed", detail: "\(error)")
+        }
+        MetricHandles.counter("warren_zip_fetched_by_other_replica_total", []).increment()
+        return stored.metadata
     }
 
     /// Streams the zip from the first upstream that answers into `staging`, then verifies

@@ -33,8 +33,11 @@ public final class ModuleProxy: Sendable {
     /// Largest `.info`, `list` or `@latest` accepted from an upstream.
     static let smallLimit = 1 << 20
 
+    /// - Parameter coordinator: how replicas that share storage take turns fetching a
+    ///   cold zip (nil: a single node).
     public init(configuration: ProxyConfiguration, storage: any ArtifactStorage, chain: UpstreamChain,
-                logger: Logger, checksums: ChecksumDatabases? = nil, threadPool: NIOThreadPool = .singleton) {
+                logger: Logger, checksums: ChecksumDatabases? = nil, coordinator: (any FetchCoordinator)? = nil,
+                threadPool: NIOThreadPool = .singleton) {
         self.configuration = configuration
         self.checksums = checksums
         self.storage = storage
@@ -42,10 +45,13 @@ public final class ModuleProxy: Sendable {
         self.logger = logger
         self.threadPool = threadPool
         self.memory = MemoryCache(capacity: configuration.memoryCacheBytes)
-        self.downloads = DownloadRegistry { [logger] key, error in
+        self.downloads = DownloadRegistry(coordinator: coordinator, onCommitFailure: { [logger] key, error in
             logger.error("a verified zip could not be stored; it will be fetched again", metadata: [
                 "artifact": "\(key.relativePath)", "error": "\(error)"])
-        }
+        }, onCoordinationFailure: { [logger] key, error in
+            logger.warning("replicas could not coordinate a fetch; fetching without waiting for the others", metadata: [
+                "artifact": "\(key.relativePath)", "error": "\(error)"])
+        })
     }
 
     /// Waits for zip downloads in progress (graceful shutdown).

@@ -13,6 +13,8 @@ import WarrenCore
 struct OpenedStorage {
     let storage: any ArtifactStorage
     let index: any MetadataIndex
+    /// With a PostgreSQL database: replicas take turns fetching cold zips through it.
+    let coordinator: (any FetchCoordinator)?
     /// What the start-up line shows: `dir …` or the bucket (never a credential).
     let displayName: String
     let http: HTTPClient?
@@ -41,8 +43,12 @@ struct OpenedStorage {
             try? await http?.shutdown()
             throw ServeSettings.Problem(description: "cannot open the metadata index \(settings.database): \(error)")
         }
+        var coordinator: (any FetchCoordinator)?
+        if case .postgres(let url) = settings.database {
+            coordinator = try PostgresFetchCoordinator(url: url, logger: logger)
+        }
         return OpenedStorage(storage: IndexingStorage(base: base, index: index, logger: logger), index: index,
-                             displayName: displayName, http: http)
+                             coordinator: coordinator, displayName: displayName, http: http)
     }
 
     /// The index, its schema brought up to date.

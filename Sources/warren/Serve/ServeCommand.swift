@@ -208,7 +208,8 @@ enum WarrenServe {
         let clients = HTTPClientFactory(configuration: configuration)
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
-        let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums)
+        let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,
+                                coordinator: opened.coordinator)
         let descriptors = DescriptorLimit.raiseSoftLimit()
         let limits = settings.clientLimits(descriptorLimit: descriptors)
         logger.notice("client connections limited", metadata: [

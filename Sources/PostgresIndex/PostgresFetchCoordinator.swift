@@ -1,0 +1,81 @@
+import Crypto
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+import WarrenCore
+
+/// Replicas take turns fetching a cold artifact through PostgreSQL advisory locks: the
+/// lease is a session lock on a connection of its own, named by a hash of the artifact's
+/// key. A replica that dies loses its connection and with it the lock, so the next one in
+/// line goes ahead at once; no lease table, no heartbeats, no clock to trust.
+public final class PostgresFetchCoordinator: FetchCoordinator {
+    let configuration: PostgresConnection.Configuration
+    let logger: Logger
+    let ids = Atomic<Int>(0)
+    /// How long connecting may take; waiting for another replica's lease is bounded by
+    /// that replica's own upstream timeouts, not here.
+    let connectLimit: Duration
+
+    public init(url: String, logger: Logger, connectLimit: Duration = .seconds(3)) throws {
+        let settings = try PostgresURL(url)
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.user, password: settings.password,
+            database: settings.database,
+            tls: settings.requireTLS ? .require(try .init(configuration: .makeClientConfiguration()))
+                : settings.disableTLS ? .disable : .prefer(try .init(configuration: .makeClientConfiguration())))
+        configuration.options.connectTimeout = .seconds(3)
+        self.configuration = configuration
+        self.logger = logger
+        self.connectLimit = connectLimit
+    }
+
+    /// The advisory lock's number: the first 8 bytes of the key's SHA-256.
+    static func lockID(_ key: StorageKey) -> Int64 {
+        let digest = Array(SHA256.hash(data: Array(("warren-fetch:" + key.relativePath).utf8)))
+        return digest.prefix(8).reduce(Int64(0)) { ($0 << 8) | Int64($1) }
+    }
+
+    public func acquire(_ key: StorageKey) async throws -> any FetchLease {
+        let id = ids.add(1, ordering: .relaxed).newValue
+        let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                              configuration: configuration, id: id, logger: logger)
+        let lock = Self.lockID(key)
+        do {
+            var got = false
+            for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(lock))", logger: logger).decode(Bool.self) {
+                got = value
+            }
+            if !got {
+                // Another replica is fetching it: wait for its lease to end.
+                try await connection.query("SELECT pg_advisory_lock(\(lock))", logger: logger)
+            }
+            return Lease(connection: connection, lock: lock, waited: !got, logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    final class Lease: FetchLease {
+        let connection: PostgresConnection
+        let lock: Int64
+        let waited: Bool
+        let logger: Logger
+
+        init(connection: PostgresConnection, lock: Int64, waited: Bool, logger: Logger) {
+            self.connection = connection
+            self.lock = lock
+            self.waited = waited
+            self.logger = logger
+        }
+
+        /// Unlocks and closes (closing alone would unlock too; unlocking first says so
+        /// plainly to the server).
+        func release() async {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lock))", logger: logger)
+            try? await connection.close()
+        }
+    }
+}

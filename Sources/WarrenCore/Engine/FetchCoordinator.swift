@@ -1,0 +1,19 @@
+/// Decides which replica fetches a cold artifact when several share one storage: without
+/// it, each replica that sees the first request for a zip fetches it from the upstream.
+///
+/// The engine takes a lease before a zip's download begins and gives it back once the
+/// zip is committed (or the download failed). A replica that had to wait for another's
+/// lease looks in storage first and serves what the other stored. A replica that dies
+/// loses its lease with its connection, so another takes over at once; nothing partial is
+/// ever visible, since storage only shows committed objects.
+public protocol FetchCoordinator: Sendable {
+    /// Waits until no other replica is fetching `key`, then holds the right to.
+    func acquire(_ key: StorageKey) async throws -> any FetchLease
+}
+
+public protocol FetchLease: Sendable {
+    /// Another replica held the lease while this one waited (it has probably stored the
+    /// artifact by now).
+    var waited: Bool { get }
+    func release() async
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GoModule
+import S3Client
+import TestServers
+import Testing
+
+/// Three `warren serve` replicas on one bucket (radosgw) and one PostgreSQL database, as a
+/// cluster runs: they take turns fetching through advisory locks, so a cold zip asked of
+/// all three at once is fetched from the upstream once.
+@Suite struct ReplicaTests {
+    let fixture = ModuleFixture.shared
+
+    struct Cluster {
+        let replicas: [WarrenServerProcess]
+        let postgres: PostgresServer
+        let database: String
+        let bucket: S3Client
+        func stop() { for r in replicas { r.stop() } }
+    }
+
+    static func cluster(upstream: String, count: Int = 3) async throws -> Cluster {
+        let (server, bucket) = try await S3StorageServeTests.bucket()
+        let postgres = try await PostgresServer.shared()
+        let database = try postgres.createDatabase()
+        let arguments = ["--upstream", upstream, "--retries", "0", "--storage", "s3://\(bucket.configuration.bucket)/cluster",
+                         "--s3-endpoint", server.endpoint, "--database", postgres.url(database)]
+        var replicas: [WarrenServerProcess] = []
+        for _ in 0..<count {
+            replicas.append(try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server)))
+        }
+        return Cluster(replicas: replicas, postgres: postgres, database: database, bucket: bucket)
+    }
+
+    @Test func aColdZipAskedOfThreeReplicasAtOnceIsFetchedOnce() async throws {
+        let module = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
+        let zipPath = ModuleFixture.artifactPath(module.path, module.version, "zip")
+        let upstream = FaultyUpstream(root: fixture.root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let cluster = try await Self.cluster(upstream: upstream.url)
+        defer { cluster.stop() }
+        // The .mod first, through one replica (the others find it in the bucket).
+        #expect(try await HTTP.get(cluster.replicas[0].url + "/" + ModuleFixture.artifactPath(module.path, module.version, "mod")).status == 200)
+        let gate = FaultyUpstream.Gate()
+        upstream.setFault(zipPath, .gated(gate))
+
+        let clients = 300
+        let (replies, waiting) = try await offThread { () -> ([RawHTTP.Reply?], String) in
+            let sockets = try (0..<clients).map { i in try TestSocket(port: cluster.replicas[i % cluster.replicas.count].port) }
+            for socket in sockets { try socket.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\n\r\n") }
+            // One replica holds the lease and has asked the upstream; the other two wait on
+            // theirs in PostgreSQL (three advisory locks, one granted).
+            _ = eventually(timeout: 30) { upstream.count(zipPath) >= 1 }
+            _ = eventually(timeout: 30) {
+                (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", database: cluster.database)) == "3"
+            }
+            let waiting = (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                                                         database: cluster.database)) ?? "?"
+            gate.fire()
+            return (sockets.map { $0.readResponse(timeout: 90) }, waiting)
+        }
+        #expect(waiting == "2", "replicas waiting for the lease: \(waiting)")
+        #expect(replies.count == clients)
+        #expect(replies.allSatisfy { $0?.status == 200 && $0?.bytes.count == module.zipSize },
+                "\(replies.filter { $0?.status != 200 }.count) failed")
+        #expect(upstream.count(zipPath) == 1, "upstream fetches: \(upstream.count(zipPath))")
+        let key = "cluster/" + (try PathEscaping.escapePath(module.path)) + "/@v/" + module.version + ".zip"
+        #expect(try await cluster.bucket.headObject(key)?.metadata["warren-hash"] == module.zipHash)
+        #expect(try await cluster.bucket.listOpenUploads(prefix: "cluster/").isEmpty)
+        // All three indexed it once, in the shared index.
+        #expect(try cluster.postgres.scalar("SELECT count(*) FROM module_versions WHERE zip_hash IS NOT NULL", database: cluster.database) == "1")
+    }
+
+    @Test func aReplicaKilledMidFetchHandsTheLeaseOn() async throws {
+        let module = try #require(fixture.module("github.com/google/go-cmp", "v0.5.9"))
+        let zipPath = ModuleFixture.artifactPath(module.path, module.version, "zip")
+        let upstream = FaultyUpstream(root: fixture.root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let cluster = try await Self.cluster(upstream: upstream.url, count: 2)
+        defer { cluster.stop() }
+        #expect(try await HTTP.get(cluster.replicas[0].url + "/" + ModuleFixture.artifactPath(module.path, module.version, "mod")).status == 200)
+        let gate = FaultyUpstream.Gate()
+        upstream.setFault(zipPath, .gated(gate))
+        // The first replica takes the lease and hangs on the upstream; the second waits.
+        let first = Task { try? await HTTP.get(cluster.replicas[0].url + "/" + zipPath, timeout: 60) }
+        let arrived = await offThreadWait { eventually(timeout: 30) { upstream.count(zipPath) >= 1 } }
+        #expect(arrived)
+        let second = Task { try await HTTP.get(cluster.replicas[1].url + "/" + zipPath, timeout: 60) }
+        let queued = await offThreadWait {
+            eventually(timeout: 30) {
+                (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                                              database: cluster.database)) == "1"
+            }
+        }
+        #expect(queued, "the second replica is not waiting for the lease")
+        // kill -9 the holder: its connection, and so its lock, is gone; the second
+        // replica fetches the zip itself.
+        cluster.replicas[0].kill()
+        upstream.setFault(zipPath, nil)
+        gate.fire()
+        let reply = try await second.value
+        #expect(reply.status == 200 && reply.body.count == module.zipSize)
+        #expect(upstream.count(zipPath) == 2)
+        _ = await first.value
+    }
+}
+
+/// Waits on a thread of its own for a blocking condition.
+func offThreadWait(_ body: @escaping @Sendable () -> Bool) async -> Bool {
+    (try? await offThread { body() }) ?? false
+}
