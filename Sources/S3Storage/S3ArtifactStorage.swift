@@ -170,6 +170,27 @@ public struct S3ArtifactStorage: ArtifactStorage {
         }
     }
 
+    /// Lists the bucket under the prefix and reads each artifact's metadata with a HEAD
+    /// (listings do not carry user metadata), sixteen at a time.
+    public func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
+        let objects = try await remote { try await s3.listAllObjects(prefix: prefix) }
+        let keys = objects.compactMap { object -> (StorageKey, String)? in
+            guard object.key.hasPrefix(prefix), let key = StorageKey.artifact(atPath: String(object.key.dropFirst(prefix.count))) else { return nil }
+            return (key, object.key)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, (key, objectKey)) in keys.enumerated() {
+                if index >= 16 { try await group.next() }
+                group.addTask { [s3] in
+                    guard let info = try await s3.headObject(objectKey),
+                          let metadata = ObjectMetadata.decode(info.metadata, size: info.size) else { return }
+                    try await body(key, metadata)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// The next chunk of an object's body; a body cut off by the network is the service's
     /// failure (an S3Error), not Warren's.
     static func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator, operation: String) async throws(S3Error) -> ByteBuffer? {

@@ -63,3 +63,33 @@ import Testing
         #expect(!result.stderr.contains(secret))
     }
 }
+
+/// `warren index rebuild`: storage is the source of truth, so a lost index comes back.
+@Suite struct IndexRebuildTests {
+    let fixture = ModuleFixture.shared
+
+    @Test func aLostIndexIsRebuiltFromStorage() async throws {
+        let data = FileManager.default.temporaryDirectory.path + "/warren-rebuild-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let targets = fixture.modules.map { "\($0.path)@\($0.version)" }
+        do {
+            let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root], dataDir: data)
+            defer { warren.stop() }
+            let download = try await GoClient(proxy: warren.url).run(["mod", "download"] + targets)
+            #expect(download.status == 0, "\(download.stderr)")
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: data + "/index.sqlite" + suffix) }
+
+        let rebuild = try await WarrenBinary.run(["index", "rebuild", "--data-dir", data],
+                                                 environment: ["PATH": "/usr/bin:/bin", "HOME": data])
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        // Each version's .info, .mod and .zip.
+        #expect(rebuild.stdout.contains("indexed \(fixture.modules.count * 3) artifacts"), "\(rebuild.stdout)")
+
+        let warren = try WarrenServerProcess(arguments: ["--upstream", "off"], dataDir: data)
+        defer { warren.stop() }
+        let index = try await HTTP.get(warren.url + "/index")
+        let lines = try index.text.split(separator: "\n").map { try JSONDecoder().decode(IndexFeedTests.IndexLine.self, from: Data($0.utf8)) }
+        #expect(Set(lines.map { "\($0.Path)@\($0.Version)" }) == Set(targets))
+    }
+}

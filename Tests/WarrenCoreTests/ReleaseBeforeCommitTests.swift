@@ -35,6 +35,9 @@ import Testing
         }
         func discard(_ staging: StagingFile) async { await disk.discard(staging) }
         func checkWritable() async -> Bool { await disk.checkWritable() }
+        func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
+            try await disk.forEachArtifact(body)
+        }
     }
 
     /// A GOPROXY tree with one module version whose zip is larger than the held-back tail.

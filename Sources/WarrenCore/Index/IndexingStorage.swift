@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Storage that tells the metadata index about every artifact of a canonical version it
 /// stores (`.info`, `.mod`, `.zip`), after the write has succeeded.
@@ -38,6 +39,22 @@ public struct IndexingStorage: ArtifactStorage {
     public func discard(_ staging: StagingFile) async { await base.discard(staging) }
 
     public func checkWritable() async -> Bool { await readinessProblem() == nil }
+
+    public func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
+        try await base.forEachArtifact(body)
+    }
+
+    /// Records every artifact storage holds (the index is rebuilt from the source of
+    /// truth); returns how many artifacts were read.
+    public func rebuildIndex() async throws -> Int {
+        let count = Atomic<Int>(0)
+        try await base.forEachArtifact { [index] key, metadata in
+            guard case .artifact(let module, let version, let kind) = key else { return }
+            try await index.recordStored(module: module, version: version, kind: kind, metadata: metadata)
+            count.add(1, ordering: .relaxed)
+        }
+        return count.load(ordering: .relaxed)
+    }
 
     public func readinessProblem() async -> String? {
         if let problem = await base.readinessProblem() { return problem }

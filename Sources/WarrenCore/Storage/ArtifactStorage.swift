@@ -72,6 +72,10 @@ public protocol ArtifactStorage: Sendable {
     /// Why the storage is not ready, in one line naming the part that failed (never a
     /// credential), or nil when it is.
     func readinessProblem() async -> String?
+    /// Calls `body` with every stored artifact of a canonical version (`.info`, `.mod`,
+    /// `.zip`) and its metadata, in no particular order: what rebuilding the metadata
+    /// index and copying between backends read.
+    func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws
 }
 
 extension ArtifactStorage {

@@ -96,6 +96,22 @@ public struct LocalDiskStorage: ArtifactStorage {
         }) ?? false
     }
 
+    public func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
+        let root = self.root
+        let found = try await threadPool.runIfActive { () -> [(StorageKey, ArtifactMetadata)] in
+            var out: [(StorageKey, ArtifactMetadata)] = []
+            guard let walker = FileManager.default.enumerator(atPath: root) else { return out }
+            while let relative = walker.nextObject() as? String {
+                guard !relative.hasSuffix(".meta"), !relative.contains(".tmp-"),
+                      let key = StorageKey.artifact(atPath: relative),
+                      let metadata = try Self.readMetadata(root + "/" + relative) else { continue }
+                out.append((key, metadata))
+            }
+            return out
+        }
+        for (key, metadata) in found { try await body(key, metadata) }
+    }
+
     /// Removes staging and temporary files a crash may have left behind.
     public func sweepLeftovers() throws -> Int {
         var removed = 0

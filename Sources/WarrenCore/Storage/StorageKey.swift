@@ -33,6 +33,20 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The artifact a storage path names (`<escaped module>/@v/<escaped version>.<kind>`),
+    /// or nil for anything else (lists, tiles, temporary files). The inverse of
+    /// `relativePath` for artifacts: what rebuilding the index and copying walk.
+    public static func artifact(atPath relative: String) -> StorageKey? {
+        guard let marker = relative.range(of: "/@v/", options: .backwards) else { return nil }
+        let file = relative[marker.upperBound...]
+        guard let dot = file.lastIndex(of: "."), let kind = ArtifactKind(rawValue: String(file[file.index(after: dot)...])),
+              let module = try? PathEscaping.unescapePath(String(relative[..<marker.lowerBound])),
+              let version = try? PathEscaping.unescapeVersion(String(file[..<dot])),
+              ModuleVersion.canonical(version) == version else { return nil }
+        let key = StorageKey.artifact(module: module, version: version, kind: kind)
+        return key.relativePath == relative ? key : nil
+    }
+
     public var isImmutable: Bool {
         switch self {
         case .artifact, .sumdbTile: return true

@@ -1,5 +1,6 @@
 import Foundation
 import GoModule
+import Synchronization
 import Testing
 @testable import WarrenCore
 
@@ -20,7 +21,7 @@ struct ArtifactStorageCompliance: Sendable {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case missingKeysAreAbsent, smallArtifactsRoundTripWithMetadata, stagedArtifactsAreInvisibleUntilCommitted,
              discardedStagingLeavesNothing, concurrentCommitsOfOneKeyAreHarmless, anOpenArtifactStaysReadableWhenReplaced,
-             aCrashBetweenStagingAndCommitLeavesNothingServed
+             aCrashBetweenStagingAndCommitLeavesNothingServed, everyCommittedArtifactIsListed
         var testDescription: String { rawValue }
     }
 
@@ -33,6 +34,7 @@ struct ArtifactStorageCompliance: Sendable {
         case .concurrentCommitsOfOneKeyAreHarmless: try await concurrentCommitsOfOneKeyAreHarmless()
         case .anOpenArtifactStaysReadableWhenReplaced: try await anOpenArtifactStaysReadableWhenReplaced()
         case .aCrashBetweenStagingAndCommitLeavesNothingServed: try await aCrashBetweenStagingAndCommitLeavesNothingServed()
+        case .everyCommittedArtifactIsListed: try await everyCommittedArtifactIsListed()
         }
     }
 
@@ -156,5 +158,24 @@ struct ArtifactStorageCompliance: Sendable {
         #expect(try await recover(restarted) == 1, "the crashed download's staging file was not cleaned up")
         #expect(try await restarted.open(Self.zip) == nil)
         _ = staging
+    }
+
+    func everyCommittedArtifactIsListed() async throws {
+        let storage = try await make()
+        let goMod = Array("module example.com/m\n".utf8), zip = Self.bytes(120_000)
+        let capital = StorageKey.artifact(module: "github.com/BurntSushi/toml", version: "v1.2.1+incompatible", kind: .mod)
+        try await storage.writeSmall(Self.mod, bytes: goMod, metadata: Self.metadata(goMod))
+        try await storage.writeSmall(capital, bytes: goMod, metadata: Self.metadata(goMod))
+        try await storage.writeSmall(Self.list, bytes: [1], metadata: Self.metadata([1]))
+        let staging = try await storage.makeStaging(Self.zip)
+        try staging.writer.write(zip)
+        try await storage.commit(staging, metadata: Self.metadata(zip))
+        let abandoned = try await storage.makeStaging(StorageKey.artifact(module: "example.com/m", version: "v2.0.0", kind: .zip))
+        try abandoned.writer.write([1, 2, 3])
+        let seen = Mutex<[String: ArtifactMetadata]>([:])
+        try await storage.forEachArtifact { key, metadata in seen.withLock { $0[key.relativePath] = metadata } }
+        #expect(seen.withLock { $0 } == [Self.mod.relativePath: Self.metadata(goMod), capital.relativePath: Self.metadata(goMod),
+                                         Self.zip.relativePath: Self.metadata(zip)])
+        await storage.discard(abandoned)
     }
 }

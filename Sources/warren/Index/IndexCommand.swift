@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WarrenCore
+
+/// `warren index rebuild`: the metadata index made again from storage, the source of
+/// truth. Takes the same settings as `warren serve` (flags, `WARREN_*`, the config file),
+/// so it reaches the same storage and database.
+struct IndexCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Work with the metadata index.",
+        subcommands: [RebuildIndexCommand.self]
+    )
+}
+
+struct RebuildIndexCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Record every artifact in storage in the metadata index (safe while warren serve runs).",
+        discussion: "Reads the storage and database that warren serve would use with the same settings."
+    )
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("As for warren serve.", valueName: "dir"))
+    var dataDir: String?
+    @Option(help: ArgumentHelp("YAML configuration file, as for warren serve.", valueName: "file"))
+    var config: String?
+    @Option(help: ArgumentHelp("As for warren serve: dir or s3://BUCKET/PREFIX.", valueName: "storage"))
+    var storage: String?
+    @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("As for warren serve.", valueName: "url"))
+    var s3Endpoint: String?
+    @Option(help: ArgumentHelp("As for warren serve: sqlite, sqlite:PATH or postgres://….", valueName: "url"))
+    var database: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        for (key, value) in [("data-dir", dataDir), ("storage", storage), ("s3-endpoint", s3Endpoint), ("database", database)] {
+            if let value { flags[key] = value }
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Logger(label: "warren")
+        let opened: OpenedStorage
+        do {
+            let settings = try ServeSettings.resolve(flags: flags, environment: environment, configFile: config)
+            opened = try await OpenedStorage.open(settings: settings, environment: environment, logger: logger)
+        } catch {
+            printError("warren index rebuild: \(error)")
+            throw ExitCode(2)
+        }
+        guard let indexing = opened.storage as? IndexingStorage else { throw ExitCode(2) }
+        do {
+            let count = try await indexing.rebuildIndex()
+            await opened.shutdown()
+            print("indexed \(count) artifacts from \(opened.displayName)")
+        } catch {
+            await opened.shutdown()
+            printError("warren index rebuild: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
