@@ -8,7 +8,9 @@ import Testing
     /// Generous timeouts: the suite runs beside heavy tests on two cores, and only the
     /// timeout case should ever time out.
     static let fastTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "15s", "--total-timeout", "30s"]
-    static let shortTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "1s", "--total-timeout", "30s"]
+    /// The timeout case: the first upstream answers after 8 s, past the 3 s limit; the
+    /// second (after `|`) has those 3 s, time enough on a loaded machine.
+    static let shortTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "3s", "--total-timeout", "30s"]
     let infoPath = "github.com/kr/text/@v/v0.2.0.info"
     let zipPath = "github.com/kr/text/@v/v0.2.0.zip"
 
@@ -40,7 +42,7 @@ import Testing
         let ups = try await upstreams(2)
         defer { ups.forEach { $0.stop() } }
         switch fault {
-        case "timeout": ups[0].setFault(infoPath, .delay(4))
+        case "timeout": ups[0].setFault(infoPath, .delay(8))
         case "badinfo": ups[0].setFault(infoPath, .replace(Array(#"{"Version":"v0.1.0"}"#.utf8)))
         default: ups[0].setFault(infoPath, .status(Int(fault) ?? 500, "upstream says \(fault)"))
         }
