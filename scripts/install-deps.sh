@@ -21,6 +21,9 @@ if [ "$MODE" = test ]; then
     # A real S3-compatible server (Ceph radosgw on a single-node cluster) for the object
     # storage tests: scripts/s3-server.sh.
     radosgw ceph-mon ceph-osd ceph-common curl
+    # PostgreSQL 15 for the shared metadata index and the replicas' fetch locks (the
+    # tests run initdb into a temporary directory; the packaged cluster is not used).
+    postgresql-15 postgresql-client-15
   )
 fi
 
