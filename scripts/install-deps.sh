@@ -24,6 +24,8 @@ if [ "$MODE" = test ]; then
     # PostgreSQL 15 for the shared metadata index and the replicas' fetch locks (the
     # tests run initdb into a temporary directory; the packaged cluster is not used).
     postgresql-15 postgresql-client-15
+    # nginx in front of three replicas in scripts/conformance-cluster.sh.
+    nginx-light
   )
 fi
 

@@ -7,6 +7,8 @@ scripts/install-deps.sh test
 swift build --build-tests
 swift test
 scripts/conformance.sh
+# The same kit through nginx in front of three replicas on radosgw and PostgreSQL.
+scripts/conformance-cluster.sh
 # A short pass of coverage-guided fuzzing over raw request bytes (the README gives the
 # longer run's figures).
 scripts/fuzz.sh 30
