@@ -93,3 +93,29 @@ import Testing
         #expect(Set(lines.map { "\($0.Path)@\($0.Version)" }) == Set(targets))
     }
 }
+
+/// When every upstream fails and no list was ever stored, `list` answers with the
+/// versions stored here (from the metadata index), so builds of them keep working.
+@Suite struct ListFromIndexTests {
+    let fixture = ModuleFixture.shared
+
+    @Test func aDeadUpstreamStillListsWhatIsStored() async throws {
+        let module = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
+        let listPath = "github.com/kr/text/@v/list"
+        let (upstream, warren) = try await startProxyOnFixture()
+        defer { warren.stop(); upstream.stop() }
+        // Download one version without ever asking for the list.
+        let go = GoClient(proxy: warren.url)
+        let download = try await go.run(["mod", "download", "\(module.path)@\(module.version)"])
+        #expect(download.status == 0, "\(download.stderr)")
+        #expect(upstream.count(listPath) == 0)
+        upstream.setFault(listPath, .status(500, "upstream is down"))
+        let list = try await HTTP.get(warren.url + "/" + listPath)
+        #expect(list.status == 200, "\(list.text)")
+        #expect(list.text == "v0.2.0\n")
+        #expect(list.headers.first(name: "cache-control") == "public, max-age=0")
+        // A module with nothing stored still gets the upstream's failure.
+        upstream.setFault("gopkg.in/yaml.v3/@v/list", .status(500, "upstream is down"))
+        #expect(try await HTTP.get(warren.url + "/gopkg.in/yaml.v3/@v/list").status == 502)
+    }
+}

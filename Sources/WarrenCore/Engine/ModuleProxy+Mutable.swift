@@ -22,10 +22,32 @@ extension ModuleProxy {
         }
         countCache(endpoint, hit: false)
         guard allowFetch else { throw Self.notCached(key.moduleName, nil) }
-        let fetched = try await flight(smallFlights, key) { [self] () throws(ProxyError) in
-            try await refresh(key, endpoint: endpoint, transform: transform)
+        let fetched: SmallArtifact
+        do {
+            fetched = try await flight(smallFlights, key) { [self] () throws(ProxyError) in
+                try await refresh(key, endpoint: endpoint, transform: transform)
+            }
+        } catch {
+            // Every upstream failed and no list was ever kept: the versions stored here
+            // are still a true (if partial) answer, and keep builds of them working.
+            if error.isServerSide, case .list(let module) = key, let cached = await storedVersionsList(module) {
+                logger.warning("upstreams failed; listing the versions stored here", metadata: ["module": "\(module)", "error": "\(error.message)"])
+                return cached.served(contentType: contentType, cachePolicy: .fresh(seconds: 0))
+            }
+            throw error
         }
         return fetched.served(contentType: contentType, cachePolicy: mutablePolicy)
+    }
+
+    /// A `list` answer made of the versions the metadata index knows are stored (release
+    /// and pre-release versions, as upstream lists give them), or nil when there are none.
+    func storedVersionsList(_ module: String) async -> SmallArtifact? {
+        guard let index, let versions = try? await index.versions(of: module) else { return nil }
+        let bytes = Self.filterList(Array(versions.map(\.version).joined(separator: "\n").utf8))
+        guard !bytes.isEmpty else { return nil }
+        MetricHandles.counter("warren_lists_from_index_total", []).increment()
+        let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: "index")
+        return SmallArtifact(bytes: bytes, metadata: metadata, status: .stale)
     }
 
     func refresh(_ key: StorageKey, endpoint: String, transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {

@@ -21,6 +21,9 @@ public final class ModuleProxy: Sendable {
     let threadPool: NIOThreadPool
     /// Verifies `.mod` and `.zip` of public modules before they are stored (nil: off).
     public let checksums: ChecksumDatabases?
+    /// What is stored, by module: the versions a `list` can still give when every
+    /// upstream fails and no list was ever stored (nil: no index).
+    let index: (any MetadataIndex)?
 
     let memory: MemoryCache<StorageKey, SmallArtifact>
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
@@ -37,8 +40,9 @@ public final class ModuleProxy: Sendable {
     ///   cold zip (nil: a single node).
     public init(configuration: ProxyConfiguration, storage: any ArtifactStorage, chain: UpstreamChain,
                 logger: Logger, checksums: ChecksumDatabases? = nil, coordinator: (any FetchCoordinator)? = nil,
-                threadPool: NIOThreadPool = .singleton) {
+                index: (any MetadataIndex)? = nil, threadPool: NIOThreadPool = .singleton) {
         self.configuration = configuration
+        self.index = index
         self.checksums = checksums
         self.storage = storage
         self.chain = chain

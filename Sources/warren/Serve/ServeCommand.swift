@@ -209,7 +209,7 @@ enum WarrenServe {
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,
-                                coordinator: opened.coordinator)
+                                coordinator: opened.coordinator, index: opened.index)
         let descriptors = DescriptorLimit.raiseSoftLimit()
         let limits = settings.clientLimits(descriptorLimit: descriptors)
         logger.notice("client connections limited", metadata: [
