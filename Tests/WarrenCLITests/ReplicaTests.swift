@@ -106,6 +106,33 @@ import Testing
     }
 }
 
+/// Replicas share the largest checksum-database tree head any of them verified (in the
+/// bucket), so a log that forks after one replica saw it is caught by another replica that
+/// never saw the database before.
+@Suite struct SharedTreeHeadTests {
+    let fixture = ModuleFixture.shared
+
+    @Test func aForkIsCaughtByAReplicaThatNeverSawTheLog() async throws {
+        let db = try SumDBServer(root: fixture.root)
+        defer { db.stop() }
+        let (server, bucket) = try await S3StorageServeTests.bucket()
+        let arguments = ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url,
+                         "--storage", "s3://\(bucket.configuration.bucket)/heads", "--s3-endpoint", server.endpoint]
+        let first = try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server))
+        #expect(try await HTTP.get(first.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
+        #expect(try await bucket.headObject("heads/sumdb/sum.test/verified-head") != nil)
+        first.stop()
+
+        try await db.fork()
+        // Another replica: its own empty data directory, so only the bucket knows the head.
+        let second = try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server))
+        defer { second.stop() }
+        let r = try await HTTP.get(second.url + "/" + ModuleFixture.artifactPath("github.com/BurntSushi/toml", "v1.2.1", "mod"))
+        #expect(r.status == 502)
+        #expect(r.text.contains("forked"), "\(r.text)")
+    }
+}
+
 /// Waits on a thread of its own for a blocking condition.
 func offThreadWait(_ body: @escaping @Sendable () -> Bool) async -> Bool {
     (try? await offThread { body() }) ?? false

@@ -131,8 +131,10 @@ public actor ChecksumDatabase {
         } catch {
             throw Failure(.tampering, "\(name): tree head: \(error)")
         }
-        guard let old = latest else {
-            remember(head)
+        var known = latest
+        if let shared = await sharedHead(), shared.size > (known?.size ?? -1) { known = shared }
+        guard let old = known else {
+            await remember(head, note: note)
             return head
         }
         let (small, large) = head.size <= old.size ? (head, old) : (old, head)
@@ -147,11 +149,23 @@ public actor ChecksumDatabase {
         } check: { proof throws(TransparencyLog.ProofError) in
             try TransparencyLog.checkTree(proof: proof, size: large.size, treeHash: large.hash, oldSize: small.size, oldHash: small.hash)
         }
-        if large == head { remember(head) }
+        if large == head { await remember(head, note: note) }
         return head
     }
 
-    private func remember(_ head: TreeHead) {
+    /// The largest head another replica (or an earlier run) verified and shared through
+    /// storage; its signature is checked again, so a planted note is ignored.
+    private func sharedHead() async -> TreeHead? {
+        guard let storage, let stored = try? await storage.readSmall(.sumdbHead(database: name), limit: 8192),
+              let opened = try? SignedNote.open(stored.bytes, keys: [key]) else { return nil }
+        return try? TreeHead(text: opened.text)
+    }
+
+    private func remember(_ head: TreeHead, note: [UInt8]) async {
+        if let storage, (await sharedHead()?.size ?? -1) < head.size {
+            let metadata = ArtifactMetadata(size: Int64(note.count), hash: "size-\(head.size)", storedAt: Date().timeIntervalSince1970)
+            try? await storage.writeSmall(.sumdbHead(database: name), bytes: note, metadata: metadata)
+        }
         guard (latest?.size ?? -1) < head.size else { return }
         latest = head
         guard let stateFile else { return }

@@ -14,6 +14,10 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     /// A full tile of a checksum database's log, kept once verified against a signed tree
     /// head (full tiles never change). The database name is a validated host-like name.
     case sumdbTile(database: String, tile: LogTile)
+    /// The largest signed tree head of a checksum database verified so far, as its signed
+    /// note: shared through storage, so replicas check every head against the largest any
+    /// of them has seen and a forked log is caught whichever sees the fork.
+    case sumdbHead(database: String)
 
     /// The path below the storage root. The layout of immutable artifacts and lists is the
     /// GOPROXY layout, so a data directory can itself serve as a `file://` upstream.
@@ -30,6 +34,8 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
         case .sumdbTile(let db, let tile):
             // As a proxy serves it, so the data dir stays a valid GOPROXY tree.
             return "sumdb/" + db + "/" + tile.path
+        case .sumdbHead(let db):
+            return "sumdb/" + db + "/verified-head"
         }
     }
 
@@ -50,7 +56,7 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     public var isImmutable: Bool {
         switch self {
         case .artifact, .sumdbTile: return true
-        case .list, .latest, .query: return false
+        case .list, .latest, .query, .sumdbHead: return false
         }
     }
 
