@@ -19,17 +19,20 @@ struct OpenedStorage {
     let displayName: String
     let http: HTTPClient?
 
-    static func open(settings: ServeSettings, environment: [String: String], logger: Logger) async throws -> OpenedStorage {
+    /// - Parameter sweep: remove what an earlier run left unfinished (not for a storage
+    ///   that a running server may be writing to, such as the source of a copy).
+    static func open(settings: ServeSettings, environment: [String: String], logger: Logger,
+                     sweep: Bool = true) async throws -> OpenedStorage {
         let base: any ArtifactStorage
         let displayName: String
         var http: HTTPClient?
         switch settings.storage {
         case .directory:
-            let disk = try openDirectory(settings.dataDirectory + "/modules", logger: logger)
+            let disk = try openDirectory(settings.dataDirectory + "/modules", logger: logger, sweep: sweep)
             (base, displayName) = (disk, "dir \(disk.root)")
         case .s3(let bucket, let prefix):
             let configuration = try settings.s3.configuration(bucket: bucket, environment: environment)
-            let tier = try openDirectory(settings.dataDirectory + "/s3-tier", logger: logger)
+            let tier = try openDirectory(settings.dataDirectory + "/s3-tier", logger: logger, sweep: sweep)
             let client = S3Client.makeHTTPClient()
             http = client
             let s3 = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: client), prefix: prefix, localTier: tier,
@@ -77,10 +80,10 @@ struct OpenedStorage {
     }
 
     /// A directory of artifacts, with what an earlier run left unfinished removed.
-    static func openDirectory(_ root: String, logger: Logger) throws -> LocalDiskStorage {
+    static func openDirectory(_ root: String, logger: Logger, sweep: Bool = true) throws -> LocalDiskStorage {
         do {
             let disk = try LocalDiskStorage(root: root)
-            let swept = try disk.sweepLeftovers()
+            let swept = sweep ? try disk.sweepLeftovers() : 0
             if swept > 0 { logger.notice("removed unfinished downloads left by an earlier run", metadata: ["files": "\(swept)"]) }
             return disk
         } catch {
