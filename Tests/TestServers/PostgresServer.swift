@@ -65,8 +65,15 @@ public final class PostgresServer: Sendable {
         "postgres://warren@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
-    /// A fresh database for one test (its name).
-    public func createDatabase() throws -> String {
+    /// A fresh database for one test (its name), made on a thread of its own (psql
+    /// blocks, and the concurrency runtime's threads are few).
+    public func createDatabase() async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try self.createDatabaseNow() }) }.start()
+        }
+    }
+
+    func createDatabaseNow() throws -> String {
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
         let result = try TestProcess.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "warren", "-d", "postgres",
                                                            "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])

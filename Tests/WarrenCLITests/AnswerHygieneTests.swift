@@ -16,7 +16,7 @@ import Testing
         // An upstream that echoes the credentials back in its error text.
         upstream.setFault(failing, .status(500, "token SECRETTOKEN of alice:PASSWORD rejected\nsecond line"))
         let base = "http://alice:PASSWORD@127.0.0.1:\(upstream.port)/?token=SECRETTOKEN"
-        let warren = try WarrenServerProcess(arguments: ["--upstream", base, "--retries", "0"])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", base, "--retries", "0"])
         defer { warren.stop() }
 
         let failed = try await HTTP.get(warren.url + "/" + failing)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func fileUpstreamsAreNotNamedByTheirPath() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
         defer { warren.stop() }
         #expect(try await HTTP.get(warren.url + "/example.com/missing/@v/list").status == 404)
         #expect(try await HTTP.get(warren.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
@@ -57,7 +57,7 @@ import Testing
         defer { upstream.stop() }
         let zip = ModuleFixture.artifactPath("golang.org/x/text", "v0.7.0", "zip")
         upstream.setFault(zip, .slowBody(afterBytes: 2 << 20, pause: 2))
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--retries", "0"])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--retries", "0"])
         defer { warren.stop() }
         try await offThread {
             let client = try TestSocket(port: warren.port)

@@ -45,7 +45,7 @@ import Testing
         let parent = FileManager.default.temporaryDirectory.path + "/warren-bad-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: parent) }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url], dataDir: parent + "/data")
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url], dataDir: parent + "/data")
         defer { warren.stop() }
 
         for (path, status) in Self.cases {

@@ -10,7 +10,7 @@ struct BenchTests {
         let fixture = ModuleFixture.shared
         let sumdb = try SumDBServer(root: fixture.root)
         defer { sumdb.stop() }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
         defer { warren.stop() }
         let honest = FaultyUpstream(root: fixture.root)
         try await honest.start()
@@ -71,7 +71,7 @@ struct BenchTests {
 
     @Test func htmlReportRendersWithTableAndCharts() async throws {
         let fixture = ModuleFixture.shared
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
         defer { warren.stop() }
         let other = FaultyUpstream(root: fixture.root)
         try await other.start()

@@ -30,7 +30,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let arguments = ["--upstream", upstream.url, "--retries", "0", "--sumdb", db.verifierKey + " " + db.url]
 
-        let first = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        let first = try await WarrenServerProcess.start(arguments: arguments, dataDir: dataDir)
         for m in zipModules {  // the .mods (and so the lookups) first, as the go command does
             #expect(try await HTTP.get(first.url + "/" + ModuleFixture.artifactPath(m.path, m.version, "mod")).status == 200)
         }
@@ -59,7 +59,7 @@ import Testing
         #expect(!Self.stagingFiles(dataDir).isEmpty, "the kill should have interrupted downloads")
 
         upstream.clearFaults()
-        let second = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        let second = try await WarrenServerProcess.start(arguments: arguments, dataDir: dataDir)
         defer { second.stop() }
         #expect(Self.stagingFiles(dataDir).isEmpty, "leftovers not removed at start: \(Self.stagingFiles(dataDir))")
         let scratch = FileManager.default.temporaryDirectory.path + "/warren-crash-check-\(UUID().uuidString).zip"

@@ -78,7 +78,7 @@ import Testing
         configure(vanity, modProxy: modProxy.url)
 
         let network = ["HTTP_PROXY": vanity.proxyURL, "HTTPS_PROXY": vanity.proxyURL, "NO_PROXY": ""]
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct", "--insecure", "vanity.test"],
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--insecure", "vanity.test"],
                                              environment: git.environment.merging(network) { $1 })
         defer { warren.stop() }
         let clientEnvironment = git.environment.merging(network) { $1 }.merging(["GOINSECURE": "vanity.test"]) { $1 }
@@ -126,7 +126,7 @@ import Testing
         let (vanity, network) = try await startVanity("served-secure")
         defer { vanity.stop() }
         // Without --insecure only https:// is asked, and the proxy refuses TLS.
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment.merging(network) { $1 })
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"], environment: git.environment.merging(network) { $1 })
         defer { warren.stop() }
         let r = try await HTTP.get(warren.url + "/vanity.test/lib/@v/list")
         #expect(r.status == 404 && r.text.contains("unrecognized import path"), "\(r.status) \(r.text)")
@@ -138,7 +138,7 @@ import Testing
     @Test func govcsRulesRefuseWithAReason() async throws {
         let (vanity, network) = try await startVanity("served-govcs")
         defer { vanity.stop() }
-        let warren = try WarrenServerProcess(
+        let warren = try await WarrenServerProcess.start(
             arguments: ["--upstream", "direct", "--insecure", "vanity.test", "--govcs", "vanity.test/lib:off,github.com/wtest:git",
                         "--private", "github.com/kr"],
             environment: git.environment.merging(network) { $1 })

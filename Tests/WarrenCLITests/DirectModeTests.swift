@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func theGoCommandSeesWhatDirectModeGivesIt() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"], environment: git.environment)
         defer { warren.stop() }
         let direct = GoClient(proxy: "direct", environment: git.environment)
         let proxied = GoClient(proxy: warren.url, environment: git.environment)
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func subdirectoryModulesGetTheRootLicense() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"], environment: git.environment)
         defer { warren.stop() }
         let zip = try await HTTP.get(warren.url + "/github.com/wtest/multi/sub/@v/v1.0.0.zip")
         #expect(zip.status == 200)
@@ -88,7 +88,7 @@ import Testing
     /// has answered a `.info`, the zip is built without being asked for, and the client's
     /// request is then a cache hit. `--direct-prefetch off` builds nothing unasked.
     @Test func aResolvedVersionsZipIsBuiltBeforeItIsAskedFor() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"], environment: git.environment)
         defer { warren.stop() }
         let zipPath = warren.dataDir + "/modules/github.com/kr/text/@v/v0.1.0.zip"
         #expect(try await HTTP.get(warren.url + "/github.com/kr/text/@v/v0.1.0.info").status == 200)
@@ -108,7 +108,7 @@ import Testing
         }
         #expect(metrics.contains("warren_zip_prefetches_total{outcome=\"built\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("prefetch") })")
 
-        let off = try WarrenServerProcess(arguments: ["--upstream", "direct", "--direct-prefetch", "off"], environment: git.environment)
+        let off = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--direct-prefetch", "off"], environment: git.environment)
         defer { off.stop() }
         #expect(try await HTTP.get(off.url + "/github.com/kr/text/@v/v0.1.0.info").status == 200)
         #expect(try await HTTP.get(off.url + "/github.com/kr/text/@v/v0.1.0.mod").status == 200)
@@ -120,7 +120,7 @@ import Testing
     }
 
     @Test func missingRepositoriesAndVersionsAreNotFound() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"], environment: git.environment)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"], environment: git.environment)
         defer { warren.stop() }
         let noRepo = try await HTTP.get(warren.url + "/github.com/wtest/absent/@v/list")
         #expect(noRepo.status == 404, "\(noRepo.text)")

@@ -16,7 +16,7 @@ import Testing
         let upstream = FaultyUpstream(root: fixture.root)
         try await upstream.start()
         defer { upstream.stop() }
-        let warren = try WarrenServerProcess(
+        let warren = try await WarrenServerProcess.start(
             arguments: ["--upstream", upstream.url, "--sumdb", db.verifierKey + " " + db.url, "--private", "github.com/wtest,git.corp.test"],
             environment: git.environment)
         defer { warren.stop() }
@@ -56,17 +56,17 @@ import Testing
         try "machine 127.0.0.1\n  login alice\n  password \(Self.secret)\n".write(toFile: netrc, atomically: true, encoding: .utf8)
 
         // No credentials: git is refused, the client gets a 403 and one line.
-        let anonymous = try WarrenServerProcess(arguments: ["--upstream", "direct", "--private", "github.com/corp"], environment: env)
+        let anonymous = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--private", "github.com/corp"], environment: env)
         defer { anonymous.stop() }
         let refused = try await HTTP.get(anonymous.url + "/github.com/corp/secret/@v/list")
         #expect(refused.status == 403, "\(refused.status) \(refused.text)")
         #expect(refused.text.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1, "\(refused.text)")
 
         // Credentials from the environment, and from a .netrc file.
-        let byEnv = try WarrenServerProcess(arguments: ["--upstream", "direct", "--private", "github.com/corp"],
+        let byEnv = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--private", "github.com/corp"],
                                             environment: env.merging(["WARREN_CREDENTIALS": "127.0.0.1:\(vanity.port)=alice:\(Self.secret)"]) { $1 })
         defer { byEnv.stop() }
-        let byNetrc = try WarrenServerProcess(arguments: ["--upstream", "direct", "--private", "github.com/corp", "--netrc", netrc],
+        let byNetrc = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--private", "github.com/corp", "--netrc", netrc],
                                               environment: env)
         defer { byNetrc.stop() }
         for warren in [byEnv, byNetrc] {
@@ -74,7 +74,7 @@ import Testing
             #expect(list.status == 200 && list.text == "v1.0.0\n", "\(list.status) \(list.text)")
         }
         // A wrong password is a 403 too.
-        let wrong = try WarrenServerProcess(arguments: ["--upstream", "direct", "--private", "github.com/corp"],
+        let wrong = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--private", "github.com/corp"],
                                             environment: env.merging(["WARREN_CREDENTIALS": "127.0.0.1:\(vanity.port)=alice:not-the-\(Self.secret)"]) { $1 })
         defer { wrong.stop() }
         let denied = try await HTTP.get(wrong.url + "/github.com/corp/secret/@v/list")
@@ -118,7 +118,7 @@ import Testing
             [url "http://127.0.0.1:1/down.git"]
             \tinsteadOf = https://github.com/wtest/down
             """).write(toFile: config, atomically: true, encoding: .utf8)
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct"],
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct"],
                                              environment: ["GIT_CONFIG_GLOBAL": config, "GIT_CONFIG_NOSYSTEM": "1"])
         defer { warren.stop() }
 

@@ -35,7 +35,7 @@ import Testing
                 try git.git(["fetch", "-q", "--prune", work, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], in: bare)
             }
         }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "direct", "--list-ttl", "0"], environment: git.environment)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "direct", "--list-ttl", "0"], environment: git.environment)
         defer { warren.stop() }
         let list = warren.url + "/" + module + "/@v/list"
         #expect(try await HTTP.get(list).text == "v1.0.0\n")

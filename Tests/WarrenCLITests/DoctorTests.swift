@@ -72,7 +72,7 @@ struct DoctorTests {
 
     @Test func cleanSetUpExitsZero() async throws {
         let fixture = ModuleFixture.shared
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
         defer { warren.stop() }
         let home = ScratchDirectory()
         let out = try await WarrenBinary.run(["doctor", "--module", "gopkg.in/yaml.v3"],

@@ -13,7 +13,7 @@ import Testing
         try await upstream.start()
         defer { upstream.stop() }
         let upstreamURL = upstreamKind == "http" ? upstream.url : "file://" + fixture.root
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstreamURL])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstreamURL])
         defer { warren.stop() }
         let go = GoClient(proxy: warren.url)
 

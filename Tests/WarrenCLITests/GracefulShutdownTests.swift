@@ -11,7 +11,7 @@ import Testing
         let zipPath = "golang.org/x/text/@v/v0.7.0.zip"
         let text = try #require(fixture.module("golang.org/x/text", "v0.7.0"))
         upstream.setFault(zipPath, .slowBody(afterBytes: 1 << 20, pause: 2))
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url])
         let download = Task { try await HTTP.get(warren.url + "/" + zipPath, timeout: 60) }
         try await Task.sleep(for: .seconds(1))
         warren.process.signal(SIGTERM)

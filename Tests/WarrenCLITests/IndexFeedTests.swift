@@ -20,9 +20,9 @@ import Testing
         var arguments = ["--upstream", "file://" + fixture.root]
         if database == "postgres" {
             let server = try await PostgresServer.shared()
-            arguments += ["--database", server.url(try server.createDatabase())]
+            arguments += ["--database", server.url(try await server.createDatabase())]
         }
-        let warren = try WarrenServerProcess(arguments: arguments)
+        let warren = try await WarrenServerProcess.start(arguments: arguments)
         defer { warren.stop() }
         let go = GoClient(proxy: warren.url)
         let download = try await go.run(["mod", "download"] + fixture.modules.map { "\($0.path)@\($0.version)" })
@@ -73,7 +73,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: data) }
         let targets = fixture.modules.map { "\($0.path)@\($0.version)" }
         do {
-            let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root], dataDir: data)
+            let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root], dataDir: data)
             defer { warren.stop() }
             let download = try await GoClient(proxy: warren.url).run(["mod", "download"] + targets)
             #expect(download.status == 0, "\(download.stderr)")
@@ -86,7 +86,7 @@ import Testing
         // Each version's .info, .mod and .zip.
         #expect(rebuild.stdout.contains("indexed \(fixture.modules.count * 3) artifacts"), "\(rebuild.stdout)")
 
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "off"], dataDir: data)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "off"], dataDir: data)
         defer { warren.stop() }
         let index = try await HTTP.get(warren.url + "/index")
         let lines = try index.text.split(separator: "\n").map { try JSONDecoder().decode(IndexFeedTests.IndexLine.self, from: Data($0.utf8)) }

@@ -14,7 +14,7 @@ import Testing
         try await upstream.start()
         defer { upstream.stop() }
         let ttl = 4.0
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--list-ttl", "\(Int(ttl))s", "--retries", "0"])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--list-ttl", "\(Int(ttl))s", "--retries", "0"])
         defer { warren.stop() }
         let url = warren.url + "/example.com/lib/@v/list"
         let path = "example.com/lib/@v/list"

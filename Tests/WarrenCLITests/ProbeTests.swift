@@ -16,7 +16,7 @@ struct ProbeTests {
         let fixture = ModuleFixture.shared
         let sumdb = try SumDBServer(root: fixture.root)
         defer { sumdb.stop() }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
         defer { warren.stop() }
         let (out, probes) = try await probe(["--module", "gopkg.in/yaml.v3"], ["GOPROXY": warren.url + ",direct", "GOSUMDB": "\(sumdb.verifierKey) \(sumdb.url)"])
         #expect(out.status == 0, "\(out.stdout)")

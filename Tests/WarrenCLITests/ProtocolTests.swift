@@ -9,7 +9,7 @@ import Testing
     func start(_ extra: [String] = []) async throws -> (FaultyUpstream, WarrenServerProcess) {
         let upstream = FaultyUpstream(root: fixture.root)
         try await upstream.start()
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--retries", "0"] + extra)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--retries", "0"] + extra)
         return (upstream, warren)
     }
 

@@ -18,15 +18,20 @@ import Testing
         func stop() { for r in replicas { r.stop() } }
     }
 
+    /// Advisory locks in this test's own database (pg_locks is cluster-wide, and other
+    /// tests' replicas share the server).
+    static let advisoryLocks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
     static func cluster(upstream: String, count: Int = 3) async throws -> Cluster {
         let (server, bucket) = try await S3StorageServeTests.bucket()
         let postgres = try await PostgresServer.shared()
-        let database = try postgres.createDatabase()
+        let database = try await postgres.createDatabase()
         let arguments = ["--upstream", upstream, "--retries", "0", "--storage", "s3://\(bucket.configuration.bucket)/cluster",
                          "--s3-endpoint", server.endpoint, "--database", postgres.url(database)]
         var replicas: [WarrenServerProcess] = []
         for _ in 0..<count {
-            replicas.append(try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server)))
+            replicas.append(try await WarrenServerProcess.start(arguments: arguments, environment: S3StorageServeTests.environment(server)))
         }
         return Cluster(replicas: replicas, postgres: postgres, database: database, bucket: bucket)
     }
@@ -52,10 +57,9 @@ import Testing
             // theirs in PostgreSQL (three advisory locks, one granted).
             _ = eventually(timeout: 30) { upstream.count(zipPath) >= 1 }
             _ = eventually(timeout: 30) {
-                (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", database: cluster.database)) == "3"
+                (try? cluster.postgres.scalar(Self.advisoryLocks, database: cluster.database)) == "3"
             }
-            let waiting = (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-                                                         database: cluster.database)) ?? "?"
+            let waiting = (try? cluster.postgres.scalar(Self.advisoryLocks + " AND NOT granted", database: cluster.database)) ?? "?"
             gate.fire()
             return (sockets.map { $0.readResponse(timeout: 90) }, waiting)
         }
@@ -64,6 +68,9 @@ import Testing
         #expect(replies.allSatisfy { $0?.status == 200 && $0?.bytes.count == module.zipSize },
                 "\(replies.filter { $0?.status != 200 }.count) failed")
         #expect(upstream.count(zipPath) == 1, "upstream fetches: \(upstream.count(zipPath))")
+        if upstream.count(zipPath) != 1 || waiting != "2" {
+            for (i, replica) in cluster.replicas.enumerated() { Issue.record("replica \(i) said: \(replica.stderr.suffix(3000))") }
+        }
         let key = "cluster/" + (try PathEscaping.escapePath(module.path)) + "/@v/" + module.version + ".zip"
         #expect(try await cluster.bucket.headObject(key)?.metadata["warren-hash"] == module.zipHash)
         #expect(try await cluster.bucket.listOpenUploads(prefix: "cluster/").isEmpty)
@@ -89,8 +96,7 @@ import Testing
         let second = Task { try await HTTP.get(cluster.replicas[1].url + "/" + zipPath, timeout: 60) }
         let queued = await offThreadWait {
             eventually(timeout: 30) {
-                (try? cluster.postgres.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-                                              database: cluster.database)) == "1"
+                (try? cluster.postgres.scalar(Self.advisoryLocks + " AND NOT granted", database: cluster.database)) == "1"
             }
         }
         #expect(queued, "the second replica is not waiting for the lease")
@@ -118,14 +124,14 @@ import Testing
         let (server, bucket) = try await S3StorageServeTests.bucket()
         let arguments = ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url,
                          "--storage", "s3://\(bucket.configuration.bucket)/heads", "--s3-endpoint", server.endpoint]
-        let first = try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server))
+        let first = try await WarrenServerProcess.start(arguments: arguments, environment: S3StorageServeTests.environment(server))
         #expect(try await HTTP.get(first.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
         #expect(try await bucket.headObject("heads/sumdb/sum.test/verified-head") != nil)
         first.stop()
 
         try await db.fork()
         // Another replica: its own empty data directory, so only the bucket knows the head.
-        let second = try WarrenServerProcess(arguments: arguments, environment: S3StorageServeTests.environment(server))
+        let second = try await WarrenServerProcess.start(arguments: arguments, environment: S3StorageServeTests.environment(server))
         defer { second.stop() }
         let r = try await HTTP.get(second.url + "/" + ModuleFixture.artifactPath("github.com/BurntSushi/toml", "v1.2.1", "mod"))
         #expect(r.status == 502)

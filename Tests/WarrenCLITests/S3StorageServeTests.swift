@@ -31,7 +31,7 @@ import Testing
         let storage = ["--storage", "s3://\(s3.configuration.bucket)/proxy", "--s3-endpoint", server.endpoint]
         let targets = fixture.modules.map { "\($0.path)@\($0.version)" }
 
-        let first = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root] + storage,
+        let first = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root] + storage,
                                             environment: Self.environment(server))
         defer { first.stop() }
         let ready = try await HTTP.get(first.url + "/readyz")
@@ -51,7 +51,7 @@ import Testing
         #expect(try await s3.listOpenUploads(prefix: "proxy/").isEmpty)
 
         // Another replica: its own empty data dir, no upstream; everything from S3.
-        let second = try WarrenServerProcess(arguments: ["--upstream", "off"] + storage, environment: Self.environment(server))
+        let second = try await WarrenServerProcess.start(arguments: ["--upstream", "off"] + storage, environment: Self.environment(server))
         defer { second.stop() }
         let fresh = GoClient(proxy: second.url)
         let again = try await fresh.run(["mod", "download", "-json"] + targets)
@@ -67,7 +67,7 @@ import Testing
     @Test func unreachableObjectStorageIsAClear503() async throws {
         let port = try RadosGateway.freePort()
         let secret = "must-not-appear-\(UUID().uuidString)"
-        let warren = try WarrenServerProcess(
+        let warren = try await WarrenServerProcess.start(
             arguments: ["--upstream", "file://" + fixture.root, "--storage", "s3://nowhere/x", "--s3-endpoint", "http://127.0.0.1:\(port)"],
             environment: ["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": secret])
         defer { warren.stop() }

@@ -14,16 +14,16 @@ import Testing
         let config = try writeConfig("list-ttl: 10s\npath-prefix: /from-file\nretries: 1\n")
         defer { try? FileManager.default.removeItem(atPath: config) }
         // File alone.
-        let a = try WarrenServerProcess(arguments: ["--config", config, "--upstream", "off"])
+        let a = try await WarrenServerProcess.start(arguments: ["--config", config, "--upstream", "off"])
         defer { a.stop() }
         #expect(try await HTTP.get(a.url + "/from-file/example.com/m/@v/list").status == 403)
         // Environment beats the file.
-        let b = try WarrenServerProcess(arguments: ["--config", config, "--upstream", "off"], environment: ["WARREN_PATH_PREFIX": "/from-env"])
+        let b = try await WarrenServerProcess.start(arguments: ["--config", config, "--upstream", "off"], environment: ["WARREN_PATH_PREFIX": "/from-env"])
         defer { b.stop() }
         #expect(try await HTTP.get(b.url + "/from-env/example.com/m/@v/list").status == 403)
         #expect(try await HTTP.get(b.url + "/from-file/example.com/m/@v/list").status == 404)
         // Flags beat both; WARREN_CONFIG names the file too.
-        let c = try WarrenServerProcess(arguments: ["--path-prefix", "/from-flag", "--upstream", "off"],
+        let c = try await WarrenServerProcess.start(arguments: ["--path-prefix", "/from-flag", "--upstream", "off"],
                                         environment: ["WARREN_CONFIG": config, "WARREN_PATH_PREFIX": "/from-env"])
         defer { c.stop() }
         #expect(try await HTTP.get(c.url + "/from-flag/example.com/m/@v/list").status == 403)
@@ -76,7 +76,7 @@ import Testing
     /// By default modules are verified against sum.golang.org, which is proxied under
     /// its own name and its Chinese alias.
     @Test func sumGolangOrgByDefault() async throws {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "off"], defaultSumDB: true)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "off"], defaultSumDB: true)
         defer { warren.stop() }
         #expect(warren.stderr.contains("verifying modules against a checksum database database=sum.golang.org"), "\(warren.stderr)")
         #expect(try await HTTP.get(warren.url + "/sumdb/sum.golang.org/supported").status == 200)
@@ -89,7 +89,7 @@ import Testing
         let own = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
         let config = try writeConfig("sumdb:\n  - \"\(own) http://127.0.0.1:9\"\n  - sum.golang.org\nnosumdb: corp.example.com\n")
         defer { try? FileManager.default.removeItem(atPath: config) }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "off", "--config", config], defaultSumDB: true)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "off", "--config", config], defaultSumDB: true)
         defer { warren.stop() }
         #expect(warren.stderr.contains("database=PeterNeumann"), "the first verifies: \(warren.stderr)")
         #expect(warren.stderr.contains("nosumdb=corp.example.com"), "\(warren.stderr)")

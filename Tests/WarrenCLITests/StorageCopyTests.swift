@@ -23,7 +23,7 @@ import Testing
         let scratch = ScratchDirectory()
         let targets = fixture.modules.map { "\($0.path)@\($0.version)" }
         do {
-            let node = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root], dataDir: scratch.path + "/node")
+            let node = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root], dataDir: scratch.path + "/node")
             defer { node.stop() }
             let download = try await GoClient(proxy: node.url).run(["mod", "download"] + targets)
             #expect(download.status == 0, "\(download.stderr)")
@@ -33,14 +33,14 @@ import Testing
         #expect(copy.stdout.contains("copied \(fixture.modules.count * 3) artifacts"), "\(copy.stdout)")
 
         // A replica with nothing of its own and no upstream serves them all from the bucket.
-        let replica = try WarrenServerProcess(arguments: ["--upstream", "off", "--storage", "s3://\(bucket.configuration.bucket)/copied",
+        let replica = try await WarrenServerProcess.start(arguments: ["--upstream", "off", "--storage", "s3://\(bucket.configuration.bucket)/copied",
                                                           "--s3-endpoint", server.endpoint], environment: S3StorageServeTests.environment(server))
         defer { replica.stop() }
         let again = try await GoClient(proxy: replica.url).run(["mod", "download", "-json"] + targets)
         #expect(again.status == 0, "\(again.stderr)")
         for module in fixture.modules { #expect(again.stdout.contains("\"Sum\": \"\(module.zipHash)\""), "\(module.path)") }
         // The target's index (SQLite in the copy's --data-dir) was filled on the way.
-        let reader = try WarrenServerProcess(arguments: ["--upstream", "off"], dataDir: scratch.path + "/target")
+        let reader = try await WarrenServerProcess.start(arguments: ["--upstream", "off"], dataDir: scratch.path + "/target")
         defer { reader.stop() }
         let index = try await HTTP.get(reader.url + "/index")
         #expect(Set(index.text.split(separator: "\n").compactMap { line -> String? in
@@ -54,7 +54,7 @@ import Testing
         let scratch = ScratchDirectory()
         let module = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
         do {
-            let node = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root], dataDir: scratch.path + "/node")
+            let node = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root], dataDir: scratch.path + "/node")
             defer { node.stop() }
             #expect(try await GoClient(proxy: node.url).run(["mod", "download", "\(module.path)@\(module.version)"]).status == 0)
         }

@@ -36,7 +36,7 @@ import Testing
         let upstream = FaultyUpstream(root: fixture.root)
         try await upstream.start()
         defer { upstream.stop() }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--sumdb", db.verifierKey + " " + db.url])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--sumdb", db.verifierKey + " " + db.url])
         defer { warren.stop() }
 
         // A good module: verified, stored, served.
@@ -98,7 +98,7 @@ import Testing
     @Test func theGoCommandVerifiesThroughWarrenAndPrivateNamesStayHome() async throws {
         let db = try SumDBServer(root: fixture.root)
         defer { db.stop() }
-        let warren = try WarrenServerProcess(arguments: [
+        let warren = try await WarrenServerProcess.start(arguments: [
             "--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url, "--nosumdb", "github.com/google",
         ])
         defer { warren.stop() }
@@ -128,7 +128,7 @@ import Testing
     @Test func aForkedLogIsCaughtByTheProxy() async throws {
         let db = try SumDBServer(root: fixture.root)
         defer { db.stop() }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url])
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url])
         defer { warren.stop() }
         #expect(try await HTTP.get(warren.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
         try await db.fork()
@@ -149,12 +149,12 @@ import Testing
         let arguments = ["--upstream", "file://" + fixture.root, "--sumdb", db.verifierKey + " " + db.url]
         let dataDir = FileManager.default.temporaryDirectory.path + "/warren-fork-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let first = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        let first = try await WarrenServerProcess.start(arguments: arguments, dataDir: dataDir)
         #expect(try await HTTP.get(first.url + "/" + ModuleFixture.artifactPath("github.com/kr/text", "v0.2.0", "mod")).status == 200)
         #expect(first.stop() == 0)
 
         try await db.fork()
-        let second = try WarrenServerProcess(arguments: arguments, dataDir: dataDir)
+        let second = try await WarrenServerProcess.start(arguments: arguments, dataDir: dataDir)
         defer { second.stop() }
         let modPath = ModuleFixture.artifactPath("github.com/BurntSushi/toml", "v1.2.1", "mod")
         let r = try await HTTP.get(second.url + "/" + modPath)
@@ -169,7 +169,7 @@ import Testing
         let db = try SumDBServer(root: fixture.root, filler: 300)
         defer { db.stop() }
         let args = ["--upstream", "off", "--sumdb", db.verifierKey + " " + db.url]
-        let warren = try WarrenServerProcess(arguments: args)
+        let warren = try await WarrenServerProcess.start(arguments: args)
         defer { warren.stop() }
         let latest = try await HTTP.get(warren.url + "/sumdb/sum.test/latest")
         #expect(latest.status == 200 && latest.text.hasPrefix("go.sum database tree\n300\n"), "\(latest.text)")
@@ -189,7 +189,7 @@ import Testing
         for (mode, words, partialWords) in [("hash", "does not verify", "does not match the signed tree"),
                                             ("short", "has 8191 bytes", "has 1407 bytes")] {
             try await db.breakAnswers(mode)
-            let fresh = try WarrenServerProcess(arguments: args)
+            let fresh = try await WarrenServerProcess.start(arguments: args)
             defer { fresh.stop() }
             let r = try await HTTP.get(fresh.url + "/sumdb/sum.test/tile/8/0/000")
             #expect(r.status == 502, "\(mode): \(r.text)")
@@ -202,7 +202,7 @@ import Testing
         // Bad tree heads: a bad signature, a malformed note.
         for (mode, words) in [("sig", "signature"), ("note", "tree head")] {
             try await db.breakAnswers(mode)
-            let fresh = try WarrenServerProcess(arguments: args)
+            let fresh = try await WarrenServerProcess.start(arguments: args)
             defer { fresh.stop() }
             let r = try await HTTP.get(fresh.url + "/sumdb/sum.test/latest")
             #expect(r.status == 502, "\(mode): \(r.text)")
@@ -218,13 +218,13 @@ import Testing
         let upstream = FaultyUpstream(root: fixture.root)
         try await upstream.start()
         defer { upstream.stop() }
-        let off = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--sumdb", "off"])
+        let off = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--sumdb", "off"])
         defer { off.stop() }
         let r = try await HTTP.get(off.url + "/" + toolchainMod)
         #expect(r.status == 403 && r.text.contains("must be verified"), "\(r.text)")
         #expect(upstream.count(toolchainMod) == 0)
         // A pattern that would skip it does not.
-        let on = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--sumdb", db.verifierKey + " " + db.url, "--nosumdb", "golang.org"])
+        let on = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--sumdb", db.verifierKey + " " + db.url, "--nosumdb", "golang.org"])
         defer { on.stop() }
         _ = try await HTTP.get(on.url + "/" + toolchainMod)
         #expect(db.requests.contains { $0.hasPrefix("/lookup/golang.org/toolchain@") }, "\(db.requests)")

@@ -8,9 +8,10 @@ import Testing
     /// Generous timeouts: the suite runs beside heavy tests on two cores, and only the
     /// timeout case should ever time out.
     static let fastTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "15s", "--total-timeout", "30s"]
-    /// The timeout case: the first upstream answers after 8 s, past the 3 s limit; the
-    /// second (after `|`) has those 3 s, time enough on a loaded machine.
-    static let shortTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "3s", "--total-timeout", "30s"]
+    /// The timeout case: the first upstream answers after 20 s, past the 6 s limit; the
+    /// second (after `|`, served from this test process) has those 6 s, time enough
+    /// while the rest of the suite loads both cores.
+    static let shortTimeouts = ["--retries", "0", "--connect-timeout", "5s", "--header-timeout", "6s", "--total-timeout", "30s"]
     let infoPath = "github.com/kr/text/@v/v0.2.0.info"
     let zipPath = "github.com/kr/text/@v/v0.2.0.zip"
 
@@ -42,12 +43,12 @@ import Testing
         let ups = try await upstreams(2)
         defer { ups.forEach { $0.stop() } }
         switch fault {
-        case "timeout": ups[0].setFault(infoPath, .delay(8))
+        case "timeout": ups[0].setFault(infoPath, .delay(20))
         case "badinfo": ups[0].setFault(infoPath, .replace(Array(#"{"Version":"v0.1.0"}"#.utf8)))
         default: ups[0].setFault(infoPath, .status(Int(fault) ?? 500, "upstream says \(fault)"))
         }
         let timeouts = fault == "timeout" ? Self.shortTimeouts : Self.fastTimeouts
-        let warren = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + separator + ups[1].url] + timeouts)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", ups[0].url + separator + ups[1].url] + timeouts)
         defer { warren.stop() }
         let r = try await HTTP.get(warren.url + "/" + infoPath)
         #expect(r.status == status, "\(fault) \(separator): \(r.text)")
@@ -64,7 +65,7 @@ import Testing
         defer { ups.forEach { $0.stop() } }
         ups[0].setFault(infoPath, .status(404, "no"))
         ups[1].setFault(infoPath, .status(410, "gone"))
-        let warren = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + "," + ups[1].url] + Self.fastTimeouts)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", ups[0].url + "," + ups[1].url] + Self.fastTimeouts)
         defer { warren.stop() }
         // The last "not found" is reported, as the go command does.
         let r = try await HTTP.get(warren.url + "/" + infoPath)
@@ -76,11 +77,11 @@ import Testing
         let ups = try await upstreams(1)
         defer { ups.forEach { $0.stop() } }
         let dead = "http://127.0.0.1:9"  // discard port: nothing listens
-        let hard = try WarrenServerProcess(arguments: ["--upstream", dead + "," + ups[0].url] + Self.fastTimeouts)
+        let hard = try await WarrenServerProcess.start(arguments: ["--upstream", dead + "," + ups[0].url] + Self.fastTimeouts)
         defer { hard.stop() }
         #expect(try await HTTP.get(hard.url + "/" + infoPath).status == 502)
         #expect(ups[0].count(infoPath) == 0)
-        let soft = try WarrenServerProcess(arguments: ["--upstream", dead + "|" + ups[0].url] + Self.fastTimeouts)
+        let soft = try await WarrenServerProcess.start(arguments: ["--upstream", dead + "|" + ups[0].url] + Self.fastTimeouts)
         defer { soft.stop() }
         #expect(try await HTTP.get(soft.url + "/" + infoPath).status == 200)
     }
@@ -90,14 +91,14 @@ import Testing
         defer { ups.forEach { $0.stop() } }
         ups[0].setFault(infoPath, .status(404, "no"))
         // After the proxy's 404, direct fetches from the repository (the tests' git fixture).
-        let direct = try WarrenServerProcess(arguments: ["--upstream", ups[0].url + ",direct"] + Self.fastTimeouts,
+        let direct = try await WarrenServerProcess.start(arguments: ["--upstream", ups[0].url + ",direct"] + Self.fastTimeouts,
                                              environment: GitFixture.shared.environment)
         defer { direct.stop() }
         let r = try await HTTP.get(direct.url + "/" + infoPath)
         #expect(r.status == 200, "\(r.text)")
         #expect(r.text.contains("\"Version\":\"v0.2.0\"") && r.text.contains("\"VCS\":\"git\""), "\(r.text)")
         #expect(ups[0].count(infoPath) == 1)
-        let off = try WarrenServerProcess(arguments: ["--upstream", "off"] + Self.fastTimeouts)
+        let off = try await WarrenServerProcess.start(arguments: ["--upstream", "off"] + Self.fastTimeouts)
         defer { off.stop() }
         #expect(try await HTTP.get(off.url + "/" + infoPath).status == 403)
     }
@@ -121,7 +122,7 @@ import Testing
             ups[0].setFault(zipPath, .replace(other))
         default: ups[0].setFault(zipPath, .replace(Array("<html>not a zip</html>".utf8)))
         }
-        let warren = try WarrenServerProcess(arguments: ["--upstream", ups[0].url] + Self.fastTimeouts)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", ups[0].url] + Self.fastTimeouts)
         defer { warren.stop() }
         do {
             let r = try await HTTP.get(warren.url + "/" + zipPath)

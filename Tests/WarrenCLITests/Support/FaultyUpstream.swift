@@ -140,7 +140,7 @@ func startProxyOnFixture(_ extra: [String] = [], fileLimit: Int? = nil) async th
     let upstream = FaultyUpstream(root: ModuleFixture.shared.root)
     try await upstream.start()
     do {
-        let warren = try WarrenServerProcess(arguments: ["--upstream", upstream.url, "--retries", "0"] + extra, fileLimit: fileLimit)
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url, "--retries", "0"] + extra, fileLimit: fileLimit)
         return (upstream, warren)
     } catch {
         upstream.stop()

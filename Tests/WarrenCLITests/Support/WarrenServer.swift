@@ -46,6 +46,17 @@ final class WarrenServerProcess: @unchecked Sendable {
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
+    /// The same, waiting on a thread of its own: starting a server (migrations, a bucket
+    /// check) can take seconds, and a test that blocks one of the concurrency runtime's
+    /// two threads that long starves the servers other tests run in this process.
+    static func start(arguments: [String], dataDir: String? = nil, environment: [String: String] = [:],
+                      defaultSumDB: Bool = false, fileLimit: Int? = nil) async throws -> WarrenServerProcess {
+        try await offThread {
+            try WarrenServerProcess(arguments: arguments, dataDir: dataDir, environment: environment,
+                                    defaultSumDB: defaultSumDB, fileLimit: fileLimit)
+        }
+    }
+
     var url: String { "http://127.0.0.1:\(port)" }
     var pid: Int32 { process.pid }
     var stderr: String { process.stderr.text }

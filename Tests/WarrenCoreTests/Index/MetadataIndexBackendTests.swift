@@ -24,7 +24,7 @@ import Testing
     static let compliance = MetadataIndexCompliance(
         fresh: {
             let server = try await PostgresServer.shared()
-            return server.url(try server.createDatabase())
+            return server.url(try await server.createDatabase())
         },
         open: { url in try PostgresMetadataIndex(url: url, logger: Logger(label: "test")) }
     )
@@ -36,7 +36,7 @@ import Testing
 
     @Test func aStoppedDatabaseIsAPromptErrorAndRecoveryIsAutomatic() async throws {
         let server = try await PostgresServer.dedicated()
-        let url = server.url(try server.createDatabase())
+        let url = server.url(try await server.createDatabase())
         let index = try PostgresMetadataIndex(url: url, logger: Logger(label: "test"))
         try await index.migrate()
         try server.stop()
