@@ -7,6 +7,8 @@
 # over the rounds (one machine, loopback: single runs vary by ±15%). LOGS: `off` (Warren
 # --log-level warning, nginx access_log off), `on` (Warren's default --log-level info,
 # one line per request to a file; nginx access_log to a file with buffer=64k), or `both`.
+# STORAGE=s3 runs Warren on object storage (radosgw on loopback, scripts/s3-server.sh):
+# cached hits then come from its local tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -35,6 +37,7 @@ cleanup() {
   [ -n "${WARREN_PID:-}" ] && kill "$WARREN_PID" 2>/dev/null || true
   [ -n "${WARREN_LOG_PID:-}" ] && kill "$WARREN_LOG_PID" 2>/dev/null || true
   for f in "$WORK"/nginx*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  [ -d "$WORK/rgw" ] && RGW_DIR="$WORK/rgw" scripts/s3-server.sh stop >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -57,11 +60,23 @@ make_module medium 5000000
 make_module large 35000000
 chmod -R a+rX "$WORK"   # nginx workers run as www-data
 
+STORAGE_ARGS=()
+if [ "${STORAGE:-dir}" = s3 ]; then
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  RGW_DIR="$WORK/rgw" RGW_PORT=$(free_port) MON_PORT=$(free_port) scripts/s3-server.sh > "$WORK/rgw.env" 2> "$WORK/rgw.log"
+  S3=$(sed -n 's/^S3_ENDPOINT=//p' "$WORK/rgw.env")
+  export AWS_ACCESS_KEY_ID=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$WORK/rgw.env")
+  export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$WORK/rgw.env")
+  curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$S3/bench" > /dev/null
+  STORAGE_ARGS=(--storage s3://bench/p --s3-endpoint "$S3")
+fi
+
 # Two Warrens on the same data: without request logs, and with the default one line per
 # request (written to a file, as a service's stderr usually is).
 start_warren() { # NAME LEVEL
   "$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$WORK/upstream" --data-dir "$WORK/data" --sumdb off \
-    --log-level "$2" > "$WORK/$1.out" 2> "$WORK/$1.err" &
+    "${STORAGE_ARGS[@]}" --log-level "$2" > "$WORK/$1.out" 2> "$WORK/$1.err" &
   echo $! > "$WORK/$1.pid"
   for _ in $(seq 100); do grep -q "listening on" "$WORK/$1.out" 2>/dev/null && break; sleep 0.1; done
 }
@@ -121,7 +136,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 table() { # WARREN_URL NGINX_URL TITLE
   local wurl="$1" nurl="$2"
-  echo "warren serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), cached artifacts, $3, wrk -t2 -d${DURATION}s on loopback, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%Y-%m-%d)"
+  echo "warren serve (storage: ${STORAGE:-dir}) vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), cached artifacts, $3, wrk -t2 -d${DURATION}s on loopback, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%Y-%m-%d)"
   echo
   echo "| artifact | conns | nginx req/s | Warren req/s | ratio | nginx MB/s | Warren MB/s | ratio | nginx p99 | Warren p99 |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -157,7 +172,7 @@ esac
 # Peak memory: a fresh Warren on the same data (the zip is cached), 200 clients
 # downloading the 35 MB zip at once; VmHWM is the process's high-water mark.
 kill "$WARREN_PID" "$WARREN_LOG_PID"; wait "$WARREN_PID" "$WARREN_LOG_PID" 2>/dev/null || true
-"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data" --sumdb off --log-level warning > "$WORK/warren2.out" 2>/dev/null &
+"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data" --sumdb off "${STORAGE_ARGS[@]}" --log-level warning > "$WORK/warren2.out" 2>/dev/null &
 WARREN_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/warren2.out" 2>/dev/null && break; sleep 0.1; done
 W2="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren2.out")"

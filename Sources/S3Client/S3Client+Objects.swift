@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -93,6 +94,15 @@ extension S3Client {
             throw S3Error(kind: .status(409), code: S3Error.parseBody(body).code, message: "the bucket belongs to someone else",
                           operation: "PUT bucket \(configuration.bucket)")
         }
+    }
+
+    /// A URL that lets its holder GET `key` for `expires` seconds without credentials
+    /// (for redirecting a client to the bucket).
+    public func presignedGetURL(_ key: String, expires: Int, at date: Date = Date()) -> String {
+        let path = configuration.path(forKey: key)
+        let query = signer.presignedQuery(method: "GET", host: configuration.hostHeader, path: path, at: date, expires: expires)
+        let encodedPath = SigV4Signer.Request(method: "GET", host: configuration.hostHeader, path: path, payloadHash: "").encodedPath
+        return "\(configuration.scheme)://\(configuration.hostHeader)\(encodedPath)?\(query)"
     }
 
     static func metadataHeaders(_ metadata: [String: String]) -> [(name: String, value: String)] {

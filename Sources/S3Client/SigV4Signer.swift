@@ -75,6 +75,28 @@ public struct SigV4Signer: Sendable {
         return added
     }
 
+    /// A presigned URL's query (already encoded, to append after `?`): anyone holding the
+    /// URL may make exactly this request until `expires` seconds after `date`. Only the
+    /// host header is signed and the payload is `UNSIGNED-PAYLOAD`, as S3 requires for
+    /// query-string authentication.
+    public func presignedQuery(method: String, host: String, path: String, at date: Date, expires: Int) -> String {
+        let (amzDate, day) = Self.timestamps(date)
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        var query: [(name: String, value: String)] = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope)"),
+            ("X-Amz-Date", amzDate),
+            ("X-Amz-Expires", String(expires)),
+            ("X-Amz-SignedHeaders", "host"),
+        ]
+        if let token = credentials.sessionToken { query.append(("X-Amz-Security-Token", token)) }
+        let request = Request(method: method, host: host, path: path, query: query, payloadHash: "UNSIGNED-PAYLOAD")
+        let canonical = canonicalRequest(request, extraHeaders: [])
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n" + Self.hex(SHA256.hash(data: Array(canonical.text.utf8)))
+        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(day: day)))
+        return request.encodedQuery + "&X-Amz-Signature=" + signature
+    }
+
     /// The canonical request and its signed-header list (exposed for tests).
     func canonicalRequest(_ request: Request, extraHeaders: [(name: String, value: String)]) -> (text: String, signedHeaders: String) {
         var byName: [String: [String]] = [:]

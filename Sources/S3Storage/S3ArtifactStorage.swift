@@ -4,6 +4,7 @@ import GoModule
 import NIOCore
 import NIOPosix
 import S3Client
+import Synchronization
 import WarrenCore
 
 /// Artifacts in an S3-compatible bucket, shared by every replica, with a local tier on
@@ -22,7 +23,7 @@ import WarrenCore
 ///
 /// When the service fails, reads and writes throw `StorageUnavailable` naming it (the
 /// engine answers 503 with that reason); what the local tier holds is still served.
-public struct S3ArtifactStorage: ArtifactStorage {
+public struct S3ArtifactStorage: RedirectingStorage {
     public let s3: S3Client
     /// Prepended to every key: `""` or a path ending in `/`.
     public let prefix: String
@@ -32,11 +33,17 @@ public struct S3ArtifactStorage: ArtifactStorage {
     let threadPool: NIOThreadPool
     let fills = SingleFlight<StorageKey, Bool>()
     let budget: LocalTierBudget
+    /// Zips of at least this many bytes are answered with a redirect to a presigned URL
+    /// (nil: never).
+    public let redirectOver: Int64?
+    /// Sizes of zips known to be stored, so a redirect costs one HEAD per zip, not per
+    /// request (stored zips never change).
+    let storedSizes = StoredSizes()
 
     /// - Parameter localTierBytes: how much disk the local tier may use (`--local-cache-size`);
     ///   what the tier holds already is counted at once.
     public init(s3: S3Client, prefix: String, localTier: LocalDiskStorage, localTierBytes: Int64 = 4 << 30,
-                partSize: Int64 = 16 << 20, threadPool: NIOThreadPool = .singleton) {
+                partSize: Int64 = 16 << 20, redirectOver: Int64? = nil, threadPool: NIOThreadPool = .singleton) {
         var p = prefix
         while p.hasPrefix("/") { p.removeFirst() }
         if !p.isEmpty && !p.hasSuffix("/") { p += "/" }
@@ -44,6 +51,7 @@ public struct S3ArtifactStorage: ArtifactStorage {
         self.prefix = p
         self.local = localTier
         self.partSize = max(5 << 20, partSize)
+        self.redirectOver = redirectOver
         self.budget = LocalTierBudget(root: localTier.root, budget: localTierBytes)
         self.threadPool = threadPool
     }
@@ -191,6 +199,25 @@ public struct S3ArtifactStorage: ArtifactStorage {
         }
     }
 
+    /// How long a presigned URL stays valid; the redirect may be cached a minute less.
+    static let presignedLifetime = 900
+
+    public func redirect(for key: StorageKey) async -> (url: String, maxAge: Int)? {
+        guard let redirectOver, case .artifact(_, _, .zip) = key else { return nil }
+        var size = storedSizes.sizes.withLock { $0[key] }
+        if size == nil {
+            guard let info = try? await s3.headObject(objectKey(key)),
+                  ObjectMetadata.decode(info.metadata, size: info.size) != nil else { return nil }
+            size = info.size
+            storedSizes.sizes.withLock { sizes in
+                if sizes.count > 100_000 { sizes.removeAll() }
+                sizes[key] = info.size
+            }
+        }
+        guard let size, size >= redirectOver else { return nil }
+        return (s3.presignedGetURL(objectKey(key), expires: Self.presignedLifetime), Self.presignedLifetime - 60)
+    }
+
     /// The next chunk of an object's body; a body cut off by the network is the service's
     /// failure (an S3Error), not Warren's.
     static func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator, operation: String) async throws(S3Error) -> ByteBuffer? {
@@ -216,4 +243,9 @@ public struct S3ArtifactStorage: ArtifactStorage {
         if case .latest = key { return "application/json" }
         return "application/octet-stream"
     }
+}
+
+/// Sizes of zips known to be in the bucket (shared by the copies of the storage value).
+final class StoredSizes: Sendable {
+    let sizes = Mutex<[StorageKey: Int64]>([:])
 }

@@ -112,6 +112,23 @@ import Testing
         #expect(listed.allSatisfy { $0.size == Int64($0.key.utf8.count) })
     }
 
+    @Test func aPresignedURLReadsTheObjectWithoutCredentialsUntilItExpires() async throws {
+        let s3 = try await Self.client()
+        let key = "zips/example.com/!m/@v/v1.0.0+incompatible.zip"
+        let bytes = Self.pattern(50_000, seed: 3)
+        try await s3.putObject(key, body: .bytes(bytes))
+        let url = s3.presignedGetURL(key, expires: 300)
+        #expect(!url.contains(s3.configuration.credentials.secretAccessKey))
+        let response = try await Self.http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        #expect(response.status.code == 200)
+        #expect(try await Self.collect(response.body) == bytes)
+        // One that expired an hour ago is refused.
+        let old = s3.presignedGetURL(key, expires: 60, at: Date().addingTimeInterval(-3600))
+        let refused = try await Self.http.execute(HTTPClientRequest(url: old), timeout: .seconds(10))
+        #expect(refused.status.code == 403)
+        _ = try await Self.collect(refused.body)
+    }
+
     @Test func aWrongSecretIsRefusedAndNeverShown() async throws {
         let good = try await Self.client()
         let wrong = "wrong-secret-\(UUID().uuidString)"

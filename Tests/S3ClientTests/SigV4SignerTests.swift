@@ -104,4 +104,13 @@ import Testing
         #expect(AWSCredentials.fromEnvironment(["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_SESSION_TOKEN": ""])
             == AWSCredentials(accessKeyID: "a", secretAccessKey: "b"))
     }
+
+    /// The S3 reference's query-string example ("Authenticating Requests: Using Query
+    /// Parameters"): GET /test.txt, valid for 86400 s.
+    @Test func s3PresignedGetExample() {
+        let query = Self.s3Example.presignedQuery(method: "GET", host: Self.host, path: "/test.txt", at: Self.may24, expires: 86400)
+        #expect(query == "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+            + "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+            + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+    }
 }

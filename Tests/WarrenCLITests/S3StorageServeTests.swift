@@ -88,3 +88,41 @@ import Testing
         #expect(result.stderr.contains("object storage needs credentials"), "\(result.stderr)")
     }
 }
+
+/// `--s3-redirect-over`: large stored zips are answered with a 302 to a presigned URL of
+/// the bucket, which the go command follows; small ones and cold ones are served here.
+@Suite struct S3RedirectTests {
+    let fixture = ModuleFixture.shared
+
+    @Test func largeStoredZipsRedirectToTheBucket() async throws {
+        let (server, bucket) = try await S3StorageServeTests.bucket()
+        let large = try #require(fixture.module("golang.org/x/text", "v0.7.0"))
+        let small = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
+        let warren = try await WarrenServerProcess.start(
+            arguments: ["--upstream", "file://" + fixture.root, "--storage", "s3://\(bucket.configuration.bucket)/r",
+                        "--s3-endpoint", server.endpoint, "--s3-redirect-over", "1MiB"],
+            environment: S3StorageServeTests.environment(server))
+        defer { warren.stop() }
+        let largePath = "/" + ModuleFixture.artifactPath(large.path, large.version, "zip")
+        // Cold: fetched, verified and streamed by Warren.
+        let first = try await RawHTTP.get(port: warren.port, rawPath: largePath)
+        #expect(first.status == 200)
+        // Stored now: a redirect to the bucket, cacheable only privately, for less than the
+        // URL's lifetime.
+        let again = try await RawHTTP.get(port: warren.port, rawPath: largePath)
+        #expect(again.status == 302, "\(again.status) \(again.body.prefix(200))")
+        let location = try #require(again.headers["location"])
+        #expect(location.hasPrefix(server.endpoint + "/\(bucket.configuration.bucket)/r/golang.org/x/text/%40v/v0.7.0.zip?"))
+        #expect(location.contains("X-Amz-Signature=") && !location.contains(server.secretAccessKey))
+        #expect(again.headers["cache-control"] == "private, max-age=840")
+        let fromBucket = try await HTTP.get(location)
+        #expect(fromBucket.status == 200 && fromBucket.body.count == large.zipSize)
+        // Small zips are served here.
+        #expect(try await RawHTTP.get(port: warren.port, rawPath: "/" + ModuleFixture.artifactPath(small.path, small.version, "zip")).status == 200)
+        // The go command follows the redirect and gets the right hash.
+        let go = GoClient(proxy: warren.url)
+        let download = try await go.run(["mod", "download", "-json", "\(large.path)@\(large.version)"])
+        #expect(download.status == 0, "\(download.stderr)")
+        #expect(download.stdout.contains("\"Sum\": \"\(large.zipHash)\""))
+    }
+}

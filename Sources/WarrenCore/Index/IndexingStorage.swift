@@ -7,7 +7,7 @@ import Synchronization
 /// An index failure never fails the write: the artifact is stored and served; the miss
 /// is logged and counted (`warren_index_errors_total`), and `warren index rebuild`
 /// brings the index back in line with storage.
-public struct IndexingStorage: ArtifactStorage {
+public struct IndexingStorage: RedirectingStorage {
     public let base: any ArtifactStorage
     public let index: any MetadataIndex
     let logger: Logger
@@ -39,6 +39,10 @@ public struct IndexingStorage: ArtifactStorage {
     public func discard(_ staging: StagingFile) async { await base.discard(staging) }
 
     public func checkWritable() async -> Bool { await readinessProblem() == nil }
+
+    public func redirect(for key: StorageKey) async -> (url: String, maxAge: Int)? {
+        await (base as? any RedirectingStorage)?.redirect(for: key)
+    }
 
     public func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
         try await base.forEachArtifact(body)

@@ -112,6 +112,18 @@ public struct ProxyResponder: HTTPResponder {
         let endpoint = proxyRequest.endpoint
         let allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
 
+        // A large stored zip may be fetched from the bucket itself (--s3-redirect-over).
+        if case .artifact(let module, let version, .zip) = proxyRequest, let redirecting = storage as? any RedirectingStorage,
+           let target = await redirecting.redirect(for: .artifact(module: module, version: version, kind: .zip)) {
+            var headers = HTTPFields()
+            headers[.location] = target.url
+            headers[.cacheControl] = "private, max-age=\(target.maxAge)"
+            headers[.contentType] = "text/plain; charset=utf-8"
+            log.cache = "redirect"
+            return log.finish(Response(status: .found, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "stored in object storage\n"))),
+                              endpoint: endpoint)
+        }
+
         let served: ServedArtifact
         do {
             served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)

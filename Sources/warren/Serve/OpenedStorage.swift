@@ -36,7 +36,7 @@ struct OpenedStorage {
             let client = S3Client.makeHTTPClient()
             http = client
             let s3 = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: client), prefix: prefix, localTier: tier,
-                                       localTierBytes: settings.s3.localCacheBytes)
+                                       localTierBytes: settings.s3.localCacheBytes, redirectOver: settings.s3.redirectOver)
             (base, displayName) = (s3, "\(configuration.displayName)/\(s3.prefix)")
         }
         let index: any MetadataIndex

@@ -116,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("local-cache-size"), help: ArgumentHelp("With object storage: how much of --data-dir the local tier of hot artifacts may use. (default: 4GiB)", valueName: "size"))
     var localCacheSize: String?
 
+    @Option(name: .customLong("s3-redirect-over"), help: ArgumentHelp("With object storage: answer stored zips of at least this size with a 302 to a presigned URL of the bucket, so they go out from it. (default: off)", valueName: "size"))
+    var s3RedirectOver: String?
+
     @Option(help: ArgumentHelp("The metadata index: sqlite (a file in --data-dir), sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB for replicas sharing one index. Prefer WARREN_DATABASE or the config file for a URL with a password. (default: sqlite)", valueName: "url"))
     var database: String?
 
@@ -132,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("max-connections", maxConnections), ("max-pipelined", maxPipelined),
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
             ("storage", storage), ("s3-endpoint", s3Endpoint), ("s3-region", s3Region), ("s3-path-style", s3PathStyle),
-            ("local-cache-size", localCacheSize), ("database", database),
+            ("local-cache-size", localCacheSize), ("database", database), ("s3-redirect-over", s3RedirectOver),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }

@@ -64,7 +64,7 @@ struct ServeSettings: Equatable {
         "private", "insecure", "govcs", "direct-prefetch", "credentials", "netrc",
         "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
         "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
-        "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database",
+        "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database", "s3-redirect-over",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -164,6 +164,8 @@ struct ServeSettings: Equatable {
             s3.secretAccessKey = value.isEmpty ? nil : value
         case "s3-session-token":
             s3.sessionToken = value.isEmpty ? nil : value
+        case "s3-redirect-over":
+            s3.redirectOver = value == "off" || value.isEmpty ? nil : Int64(try Self.parseSize(value))
         case "database":
             database = try DatabaseSetting.parse(value)
         case "local-cache-size":

@@ -46,6 +46,8 @@ struct S3Settings: Equatable {
     var sessionToken: String?
     /// How much of `--data-dir` the local tier in front of the bucket may use.
     var localCacheBytes: Int64 = 4 << 30
+    /// Zips of at least this size are answered with a redirect to a presigned URL.
+    var redirectOver: Int64?
 
     /// The client configuration for `bucket`; the environment's `AWS_*` variables are the
     /// fallback for anything not set explicitly.
