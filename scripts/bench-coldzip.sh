@@ -11,6 +11,7 @@
 # for the .mod first (which also looks the version up in the checksum database).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 ROUNDS="${1:-3}"
 RATE="${2:-20000000}"
 scripts/install-deps.sh test
@@ -26,18 +27,8 @@ trap cleanup EXIT
 (cd Tools/sumdbtest && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= go build -o "$WORK/sumdbtest" .)
 
 TREE="$WORK/tree"
-make_module() { # NAME BYTES
-  local dir="$WORK/src/$1" v="$TREE/bench.example/$1/@v"
-  mkdir -p "$dir" "$v"
-  printf 'module bench.example/%s\n\ngo 1.21\n' "$1" > "$dir/go.mod"
-  head -c "$2" /dev/urandom > "$dir/data.bin"
-  "$W" mod zip "$dir" "bench.example/$1@v1.0.0" "$v/v1.0.0.zip" >/dev/null
-  cp "$dir/go.mod" "$v/v1.0.0.mod"
-  printf '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}' > "$v/v1.0.0.info"
-  echo v1.0.0 > "$v/list"
-}
-make_module five 5000000
-make_module seventy 70000000
+make_module "$W" "$TREE" "$WORK" five 5000000
+make_module "$W" "$TREE" "$WORK" seventy 70000000
 
 "$WORK/sumdbtest" -dir "$TREE" -name sum.bench > "$WORK/sumdb.out" 2>&1 &
 PIDS+=($!)

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+source scripts/lib.sh
 ROUNDS="${1:-7}"
 scripts/install-deps.sh build >/dev/null
 if [ -z "${WARREN_BIN:-}" ]; then
@@ -28,31 +29,14 @@ cleanup() {
   rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-RGW_DIR="$WORK/rgw" RGW_PORT=$(free_port) MON_PORT=$(free_port) scripts/s3-server.sh > "$WORK/rgw.env" 2> "$WORK/rgw.log"
-S3=$(sed -n 's/^S3_ENDPOINT=//p' "$WORK/rgw.env")
-export AWS_ACCESS_KEY_ID=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$WORK/rgw.env")
-export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$WORK/rgw.env")
-s3() { curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"; }
-s3 -X PUT "$S3/bench" > /dev/null
+start_s3 "$WORK/rgw" bench
 
 # Modules with incompressible contents, and one with 5,000 versions in its list.
-make_module() { # NAME BYTES
-  local dir="$WORK/src/$1" v="$WORK/upstream/bench.example/$1/@v"
-  mkdir -p "$dir" "$v"
-  printf 'module bench.example/%s\n\ngo 1.21\n' "$1" > "$dir/go.mod"
-  head -c "$2" /dev/urandom > "$dir/data.bin"
-  "$WARREN" mod zip "$dir" "bench.example/$1@v1.0.0" "$v/v1.0.0.zip" >/dev/null
-  cp "$dir/go.mod" "$v/v1.0.0.mod"
-  printf '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}' > "$v/v1.0.0.info"
-  echo v1.0.0 > "$v/list"
-}
-make_module small 100000
-make_module medium 5000000
-make_module large 35000000
+for spec in small:100000 medium:5000000 large:35000000; do
+  make_module "$WARREN" "$WORK/upstream" "$WORK" "${spec%%:*}" "${spec#*:}"
+done
 mkdir -p "$WORK/upstream/bench.example/many/@v"
 for major in $(seq 0 49); do for minor in $(seq 0 99); do echo "v1.$major.$minor"; done; done > "$WORK/upstream/bench.example/many/@v/list"
 

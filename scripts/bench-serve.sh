@@ -11,6 +11,7 @@
 # cached hits then come from its local tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 DURATION="${1:-10}"
 ROUNDS="${2:-3}"
 LOGS="${3:-both}"
@@ -43,32 +44,14 @@ cleanup() {
 trap cleanup EXIT
 
 # Modules with incompressible contents, so zip sizes are what they say.
-make_module() { # NAME BYTES
-  local dir="$WORK/src/$1"
-  mkdir -p "$dir"
-  printf 'module bench.example/%s\n\ngo 1.21\n' "$1" > "$dir/go.mod"
-  head -c "$2" /dev/urandom > "$dir/data.bin"
-  local v="$WORK/upstream/bench.example/$1/@v"
-  mkdir -p "$v"
-  "$WARREN" mod zip "$dir" "bench.example/$1@v1.0.0" "$v/v1.0.0.zip" >/dev/null
-  cp "$dir/go.mod" "$v/v1.0.0.mod"
-  printf '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}' > "$v/v1.0.0.info"
-  echo v1.0.0 > "$v/list"
-}
-make_module small 100000
-make_module medium 5000000
-make_module large 35000000
+for spec in small:100000 medium:5000000 large:35000000; do
+  make_module "$WARREN" "$WORK/upstream" "$WORK" "${spec%%:*}" "${spec#*:}"
+done
 chmod -R a+rX "$WORK"   # nginx workers run as www-data
 
 STORAGE_ARGS=()
 if [ "${STORAGE:-dir}" = s3 ]; then
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-  RGW_DIR="$WORK/rgw" RGW_PORT=$(free_port) MON_PORT=$(free_port) scripts/s3-server.sh > "$WORK/rgw.env" 2> "$WORK/rgw.log"
-  S3=$(sed -n 's/^S3_ENDPOINT=//p' "$WORK/rgw.env")
-  export AWS_ACCESS_KEY_ID=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$WORK/rgw.env")
-  export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$WORK/rgw.env")
-  curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$S3/bench" > /dev/null
+  start_s3 "$WORK/rgw" bench
   STORAGE_ARGS=(--storage s3://bench/p --s3-endpoint "$S3")
 fi
 

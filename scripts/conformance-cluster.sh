@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+source scripts/lib.sh
 KIT="$(cd .. && pwd)/shared/conformance"
 if [ ! -x "$KIT/goclient-check.sh" ]; then
   echo "conformance-cluster: kit not found at $KIT, not run"
@@ -31,20 +32,13 @@ cleanup() {
   rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fail() { echo "conformance-cluster: $*" >&2; for f in "$WORK"/r*.err; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
 
 "$KIT/make-corpus.sh" "$OUT" > "$WORK/corpus.log" 2>&1 || { cat "$WORK/corpus.log"; exit 1; }
 
 # Object storage: radosgw, and a bucket made with curl's own SigV4 signing.
-RGW_DIR="$WORK/rgw" RGW_PORT=$(free_port) MON_PORT=$(free_port) scripts/s3-server.sh > "$WORK/rgw.env" 2> "$WORK/rgw.log" \
-  || { cat "$WORK/rgw.log"; exit 1; }
-S3_ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' "$WORK/rgw.env")
-export AWS_ACCESS_KEY_ID=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$WORK/rgw.env")
-export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$WORK/rgw.env")
-s3() { curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"; }
-s3 -X PUT "$S3_ENDPOINT/warren-cluster" > /dev/null
+start_s3 "$WORK/rgw" warren-cluster
+S3_ENDPOINT=$S3
 
 # PostgreSQL: initdb as the postgres user (initdb refuses root), on a port of its own.
 mkdir -p "$WORK/pg" && chown postgres:postgres "$WORK/pg"
