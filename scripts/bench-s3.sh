@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Object storage figures, on a real S3-compatible server (Ceph radosgw on loopback,
 # scripts/s3-server.sh):
-#  1. a zip that must come from the bucket (a replica whose local tier does not hold it):
-#     time to first byte and to the last, through Warren and from radosgw itself;
+#  1. a zip that must come from the bucket (a running replica whose local tier does not
+#     hold it): time to first byte and to the last, through Warren and from radosgw itself;
 #  2. `list` of a module with 5,000 versions on a fresh replica (read from the bucket);
 #  3. cached hits with the S3 backend (from the local tier) against nginx:
 #     scripts/bench-serve.sh with STORAGE=s3 gives the whole table.
@@ -65,9 +65,11 @@ for m in small:100KB medium:5MB large:35MB; do
   for round in $(seq "$ROUNDS"); do
     # radosgw alone: the object's own first byte and last.
     read -r rf rt <<<"$(s3 -o /dev/null -w '%{time_starttransfer} %{time_total}' "$S3/bench/p/bench.example/$name/%40v/v1.0.0.zip")"
-    # A replica that has never served it: an empty local tier, no upstream.
+    # A running replica that has never served it: an empty local tier, no upstream, its
+    # connection to the bucket already open (it has just served the .mod from there).
     rm -rf "$WORK/cold"
     start_replica cold off
+    curl -sf -o /dev/null "$URL/bench.example/$name/@v/v1.0.0.mod"
     read -r wf wt <<<"$(curl -sf -o /dev/null -w '%{time_starttransfer} %{time_total}' "$URL/bench.example/$name/@v/v1.0.0.zip")"
     stop_replica
     echo "$rf $wf $rt $wt" >> "$WORK/rounds"

@@ -85,7 +85,7 @@ public struct S3ArtifactStorage: RedirectingStorage {
             guard written == metadata.size else {
                 throw S3Error(kind: .malformed, message: "\(written) of \(metadata.size) bytes arrived", operation: "GET \(objectKey(key))")
             }
-            try await local.commit(staging, metadata: metadata)
+            try await local.commit(staging, metadata: metadata, durable: false)
             budget.added(key, size: metadata.size)
             return true
         } catch {
@@ -145,7 +145,7 @@ public struct S3ArtifactStorage: RedirectingStorage {
         let existing = try? await s3.headObject(objectKey(staging.key))
         if let existing, let stored = ObjectMetadata.decode(existing.metadata, size: existing.size),
            stored.hash == metadata.hash, stored.size == metadata.size {
-            try await local.commit(staging, metadata: stored)
+            try await local.commit(staging, metadata: stored, durable: false)
             budget.added(staging.key, size: metadata.size)
             return
         }
@@ -154,7 +154,7 @@ public struct S3ArtifactStorage: RedirectingStorage {
                                  contentType: Self.contentType(staging.key), metadata: ObjectMetadata.encode(metadata),
                                  partSize: partSize)
         }
-        try await local.commit(staging, metadata: metadata)
+        try await local.commit(staging, metadata: metadata, durable: false)
         budget.added(staging.key, size: metadata.size)
     }
 

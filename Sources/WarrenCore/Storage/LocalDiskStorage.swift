@@ -72,12 +72,19 @@ public struct LocalDiskStorage: ArtifactStorage {
     }
 
     public func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws {
+        try await commit(staging, metadata: metadata, durable: true)
+    }
+
+    /// `durable: false` skips the fsyncs: for a cache of a durable store (the local tier
+    /// in front of object storage), where a file lost to a crash is only fetched again.
+    /// The rename still makes the file appear whole or not at all.
+    public func commit(_ staging: StagingFile, metadata: ArtifactMetadata, durable: Bool) async throws {
         let p = path(staging.key)
         try await threadPool.runIfActive {
-            try staging.writer.sync()
+            if durable { try staging.writer.sync() }
             let meta = try AtomicFileWriter(destination: p + ".meta")
             try meta.file.write(Array(try JSONEncoder().encode(metadata)))
-            try meta.commit()
+            try meta.commit(durable: durable)
             if rename(staging.path, p) != 0 { throw FileIOError("rename", p) }
         }
     }
