@@ -23,7 +23,7 @@ import WarrenCore
 ///
 /// When the service fails, reads and writes throw `StorageUnavailable` naming it (the
 /// engine answers 503 with that reason); what the local tier holds is still served.
-public struct S3ArtifactStorage: RedirectingStorage {
+public struct S3ArtifactStorage: RedirectingStorage, TieredStorage {
     public let s3: S3Client
     /// Prepended to every key: `""` or a path ending in `/`.
     public let prefix: String
@@ -66,6 +66,30 @@ public struct S3ArtifactStorage: RedirectingStorage {
         // One fill of the local tier per key at a time; the others wait and open it.
         let found = try await fills.run(key) { [self] in try await remote { try await fillLocal(key) } }.value
         return found ? try await local.open(key) : nil
+    }
+
+    public func openLocal(_ key: StorageKey) async throws -> StoredArtifact? {
+        guard let hit = try await local.open(key) else { return nil }
+        budget.used(key)
+        return hit
+    }
+
+    public func openRemote(_ key: StorageKey) async throws -> (metadata: ArtifactMetadata, body: UpstreamBody)? {
+        let operation = "GET \(objectKey(key))"
+        guard let object = try await remote({ try await s3.getObject(objectKey(key)) }),
+              let metadata = ObjectMetadata.decode(object.info.metadata, size: object.info.size) else { return nil }
+        let body = object.body
+        let reason = "object storage \(s3.configuration.displayName) failed"
+        return (metadata, UpstreamBody {
+            var chunks = body.makeAsyncIterator()
+            return UpstreamBody.Iterator {
+                do {
+                    return try await Self.next(&chunks, operation: operation)
+                } catch {
+                    throw StorageUnavailable(reason: "\(reason): \(error)")
+                }
+            }
+        })
     }
 
     /// Streams the object into a local staging file and commits it to the local tier.

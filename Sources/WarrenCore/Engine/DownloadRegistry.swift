@@ -35,7 +35,7 @@ final class DownloadRegistry: Sendable {
     /// the work starts once this replica holds the key's lease (its third argument is
     /// then true: storage must be looked at again, since another replica may have stored
     /// the artifact before the lease came), and the lease is given back after the commit.
-    func start(_ key: StorageKey, storage: any ArtifactStorage,
+    func start(_ key: StorageKey, storage: any ArtifactStorage, coordinated: Bool = true,
                work: @escaping @Sendable (ZipDownload, StagingFile, Bool) async throws(ProxyError) -> ArtifactMetadata) async throws(ProxyError) -> ZipDownload {
         let staging: StagingFile
         let file: ReadableFile
@@ -50,7 +50,7 @@ final class DownloadRegistry: Sendable {
             if let other = map[key] { return other.download }
             let task = Task {
                 var lease: (any FetchLease)?
-                if let coordinator = self.coordinator {
+                if coordinated, let coordinator = self.coordinator {
                     do {
                         lease = try await coordinator.acquire(key)
                     } catch {

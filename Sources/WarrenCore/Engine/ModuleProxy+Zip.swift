@@ -14,19 +14,28 @@ extension ModuleProxy {
             countCache("zip", hit: true)
             return hot.served(contentType: ArtifactKind.zip.contentType, cachePolicy: .immutable)
         }
-        if let stored = try await openStored(key) { return await servedStored(key, stored) }
+        if let stored = try await openNearest(key) { return await servedStored(key, stored) }
         if let running = downloads.get(key) {
             // Verified but still being committed: a moment's wait, then a plain stored hit.
             if case .success? = running.snapshot.outcome {
                 await running.waitUntilSettled()
-                if let stored = try await openStored(key) { return await servedStored(key, stored) }
+                if let stored = try await openNearest(key) { return await servedStored(key, stored) }
             } else {
                 countCache("zip", hit: false)
                 return Self.streaming(running)
             }
-        } else if let stored = try await openStored(key) {
+        } else if let stored = try await openNearest(key) {
             // Committed between the first look and now (its download just ended).
             return await servedStored(key, stored)
+        }
+        // Stored remotely only (object storage): streamed to the client as it arrives,
+        // and into the local tier, like any download.
+        if let tiered = storage as? any TieredStorage, let remote = try await openRemote(tiered, key) {
+            countCache("zip", hit: true)
+            let download = try await downloads.start(key, storage: storage, coordinated: false) { [self] download, staging, _ throws(ProxyError) in
+                try await copyRemote(remote, into: staging, download: download)
+            }
+            return Self.streaming(download)
         }
         countCache("zip", hit: false)
         if let refused = refusals.get(key) { throw refused }
@@ -105,6 +114,52 @@ extension ModuleProxy {
     static func streaming(_ download: ZipDownload) -> ServedArtifact {
         ServedArtifact(body: .download(download), contentType: ArtifactKind.zip.contentType, etag: nil, lastModified: nil,
                        cachePolicy: .immutable, cacheStatus: .miss, origin: nil)
+    }
+
+    /// The stored zip from the nearest place: the local tier of tiered storage (the remote
+    /// copy is streamed separately), or the storage itself.
+    func openNearest(_ key: StorageKey) async throws(ProxyError) -> StoredArtifact? {
+        guard let tiered = storage as? any TieredStorage else { return try await openStored(key) }
+        do {
+            return try await tiered.openLocal(key)
+        } catch {
+            throw storageError(error, key: key, doing: "read")
+        }
+    }
+
+    func openRemote(_ tiered: any TieredStorage, _ key: StorageKey) async throws(ProxyError) -> (metadata: ArtifactMetadata, body: UpstreamBody)? {
+        do {
+            return try await tiered.openRemote(key)
+        } catch {
+            throw storageError(error, key: key, doing: "read")
+        }
+    }
+
+    /// A zip from the remote store, into this download's staging file as it arrives (it
+    /// was verified before it was stored; its size is checked).
+    func copyRemote(_ remote: (metadata: ArtifactMetadata, body: UpstreamBody), into staging: StagingFile,
+                    download: ZipDownload) async throws(ProxyError) -> ArtifactMetadata {
+        download.setExpectedLength(remote.metadata.size)
+        var written: Int64 = 0
+        do {
+            for try await chunk in remote.body {
+                written += Int64(chunk.readableBytes)
+                guard written <= remote.metadata.size else { throw ProxyError.unavailable("object storage sent more than the stored size") }
+                let writer = staging.writer
+                try await threadPool.runIfActive { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
+                download.published(written)
+            }
+        } catch let e as ProxyError {
+            throw e
+        } catch let down as StorageUnavailable {
+            throw ProxyError.unavailable(down.reason)
+        } catch {
+            throw ProxyError.internalError("storage read failed", detail: "\(error)")
+        }
+        guard written == remote.metadata.size else {
+            throw ProxyError.unavailable("object storage sent \(written) of \(remote.metadata.size) bytes")
+        }
+        return remote.metadata
     }
 
     /// A zip another replica stored, copied into this download's staging file so the

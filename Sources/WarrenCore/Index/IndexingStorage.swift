@@ -7,7 +7,7 @@ import Synchronization
 /// An index failure never fails the write: the artifact is stored and served; the miss
 /// is logged and counted (`warren_index_errors_total`), and `warren index rebuild`
 /// brings the index back in line with storage.
-public struct IndexingStorage: RedirectingStorage {
+public struct IndexingStorage: RedirectingStorage, TieredStorage {
     public let base: any ArtifactStorage
     public let index: any MetadataIndex
     let logger: Logger
@@ -39,6 +39,15 @@ public struct IndexingStorage: RedirectingStorage {
     public func discard(_ staging: StagingFile) async { await base.discard(staging) }
 
     public func checkWritable() async -> Bool { await readinessProblem() == nil }
+
+    public func openLocal(_ key: StorageKey) async throws -> StoredArtifact? {
+        guard let tiered = base as? any TieredStorage else { return try await base.open(key) }
+        return try await tiered.openLocal(key)
+    }
+
+    public func openRemote(_ key: StorageKey) async throws -> (metadata: ArtifactMetadata, body: UpstreamBody)? {
+        try await (base as? any TieredStorage)?.openRemote(key)
+    }
 
     public func redirect(for key: StorageKey) async -> (url: String, maxAge: Int)? {
         await (base as? any RedirectingStorage)?.redirect(for: key)
