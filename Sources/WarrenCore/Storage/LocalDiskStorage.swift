@@ -119,14 +119,20 @@ public struct LocalDiskStorage: ArtifactStorage {
         for (key, metadata) in found { try await body(key, metadata) }
     }
 
-    /// Removes staging and temporary files a crash may have left behind.
+    /// Removes staging and temporary files a crash may have left behind: those whose
+    /// writer (the pid in the name, `.tmp-<pid>-<random>`) is gone, or is this process
+    /// (which has written nothing yet when it sweeps, so they are an earlier life's).
+    /// Another live process's files are left alone: two processes may share a data
+    /// directory for a moment (a restart's overlap, `warren index rebuild`), and removing
+    /// a live staging file would fail that process's commit.
     public func sweepLeftovers() throws -> Int {
         var removed = 0
         guard let e = FileManager.default.enumerator(atPath: root) else { return 0 }
         while let rel = e.nextObject() as? String {
-            if rel.contains(".tmp-") {
-                if unlink(root + "/" + rel) == 0 { removed += 1 }
-            }
+            guard let marker = rel.range(of: ".tmp-", options: .backwards) else { continue }
+            let writer = rel[marker.upperBound...].prefix { $0 != "-" }
+            if let pid = pid_t(writer), pid != getpid(), kill(pid, 0) == 0 || errno == EPERM { continue }
+            if unlink(root + "/" + rel) == 0 { removed += 1 }
         }
         return removed
     }
