@@ -145,7 +145,9 @@ import Testing
     }
 
     @Test func anUnreachableServiceIsATransientErrorAfterRetries() async throws {
-        let port = try RadosGateway.freePort()
+        let closed = try RadosGateway.ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections to the end
+        let port = closed.port
         let configuration = try S3Configuration.make(endpoint: "http://127.0.0.1:\(port)", region: "us-east-1", bucket: "nothing",
                                                      pathStyle: nil, credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "b"))
         let s3 = S3Client(configuration: configuration, http: Self.http)

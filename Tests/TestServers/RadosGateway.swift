@@ -80,6 +80,34 @@ public enum RadosGateway {
         let description: String
     }
 
+    /// A loopback port that refuses connections for as long as the value lives: bound
+    /// but never listening, so no other test's server can take it meanwhile (a port
+    /// merely free now may be someone's a second later).
+    public final class ClosedPort: Sendable {
+        public let port: Int
+        let fd: Int32
+
+        public init() throws {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard s >= 0 else { throw StartFailure(description: "socket: errno \(errno)") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) == 0 && getsockname(s, $0, &length) == 0 }
+            }
+            guard bound else {
+                close(s)
+                throw StartFailure(description: "bind: errno \(errno)")
+            }
+            fd = s
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(fd) }
+    }
+
     /// A port nothing listens on now (the kernel's choice for an ephemeral bind).
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

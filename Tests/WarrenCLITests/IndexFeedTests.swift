@@ -54,10 +54,12 @@ import Testing
 
     @Test func aBrokenDatabaseURLStopsTheStart() async throws {
         let secret = "pw-\(UUID().uuidString)"
+        let closed = try RadosGateway.ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections to the end
         let result = try await WarrenBinary.run(["serve", "--listen", "127.0.0.1:0", "--sumdb", "off",
                                                  "--data-dir", NSTemporaryDirectory() + "/warren-db-\(UUID().uuidString)"],
                                                 environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
-                                                              "WARREN_DATABASE": "postgres://warren:\(secret)@127.0.0.1:\(try RadosGateway.freePort())/x"])
+                                                              "WARREN_DATABASE": "postgres://warren:\(secret)@127.0.0.1:\(closed.port)/x"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot open the metadata index postgres://warren@127.0.0.1"), "\(result.stderr)")
         #expect(!result.stderr.contains(secret))

@@ -65,7 +65,9 @@ import Testing
     }
 
     @Test func unreachableObjectStorageIsAClear503() async throws {
-        let port = try RadosGateway.freePort()
+        let closed = try RadosGateway.ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections to the end
+        let port = closed.port
         let secret = "must-not-appear-\(UUID().uuidString)"
         let warren = try await WarrenServerProcess.start(
             arguments: ["--upstream", "file://" + fixture.root, "--storage", "s3://nowhere/x", "--s3-endpoint", "http://127.0.0.1:\(port)"],

@@ -46,6 +46,15 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await index.versions(of: "example.com/a") }
         #expect(ContinuousClock.now - started < .seconds(15))
         try server.start()
+        // No manual step: the client reconnects by itself (its pool backs off while the
+        // server is away, so this can take a few seconds on a loaded machine).
+        var recovered = false
+        let until = ContinuousClock.now + .seconds(60)
+        while !recovered, ContinuousClock.now < until {
+            recovered = await index.readinessProblem() == nil
+            if !recovered { try await Task.sleep(for: .milliseconds(200)) }  // polling readiness
+        }
+        #expect(recovered, "the index did not come back within 60 s of the server")
         try await index.recordStored(module: "example.com/a", version: "v1.0.0", kind: .mod,
                                      metadata: ArtifactMetadata(size: 1, hash: "h1:m", storedAt: 1))
         #expect(try await index.versions(of: "example.com/a").count == 1)

@@ -142,7 +142,9 @@ import Testing
     }
 
     @Test func readinessNamesUnreachableObjectStorage() async throws {
-        let port = try RadosGateway.freePort()
+        let closed = try RadosGateway.ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections to the end
+        let port = closed.port
         let configuration = try S3Configuration.make(
             endpoint: "http://127.0.0.1:\(port)", region: "us-east-1", bucket: "gone", pathStyle: nil,
             credentials: AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret-that-must-not-show"))
