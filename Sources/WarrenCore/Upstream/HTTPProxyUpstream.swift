@@ -46,6 +46,9 @@ public struct HTTPProxyUpstream: Upstream {
         )
         config.decompression = .disabled
         config.httpVersion = .automatic
+        // AsyncHTTPClient's default, 8 connections to one host, would queue every other
+        // cold fetch behind eight slow zips from an HTTP/1.1 upstream.
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
