@@ -276,8 +276,9 @@ let package = Package(
         .testTarget(
             name: "WarrenCLITests",
             dependencies: [
-                "GoModule", "WarrenCore", "WarrenClientTools", "warren", "S3Client", "TestServers",
+                "GoModule", "WarrenCore", "WarrenClientTools", "warren", "S3Client", "PostgresIndex", "TestServers",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -85,11 +85,7 @@ http {
   server {
     listen 127.0.0.1:$NPORT;
     location / {
-      proxy_pass http://warren;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_next_upstream error timeout http_502 http_503;
+      include $ROOT/deploy/nginx/warren-proxy.conf;
     }
   }
 }

@@ -8,6 +8,8 @@
 # Usage:
 #   s3-server.sh            # start; prints S3 endpoint + keys; PIDs in $RGW_DIR/pids
 #   s3-server.sh stop       # kill exactly the PIDs recorded in $RGW_DIR/pids
+#   s3-server.sh stop-rgw   # stop only radosgw (the cluster and its objects stay), as an outage would
+#   s3-server.sh start-rgw  # start radosgw again on the same port and wait until it answers
 #
 # Env overrides: RGW_DIR MON_PORT RGW_PORT S3_ACCESS_KEY S3_SECRET_KEY MEMSTORE_BYTES START_TIMEOUT
 # Several instances can run side by side (distinct RGW_DIR/MON_PORT/RGW_PORT; OSD ports auto-pick from 6800).
@@ -33,6 +35,29 @@ stop() {
 }
 
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
+
+# radosgw's pid is kept in rgw.pid (and pids); its port is in the configuration written below.
+rgw_port() { sed -n 's/^rgw frontends = beast endpoint=127.0.0.1:\([0-9]*\).*/\1/p' "$D/ceph.conf"; }
+if [ "${1:-}" = stop-rgw ]; then
+  pid=$(tail -1 "$D/rgw.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  exit 0
+fi
+if [ "${1:-}" = start-rgw ]; then
+  sed -i "/^$(cat "$D/rgw.pid")\$/d" "$D/pids"
+  radosgw -c "$D/ceph.conf" -n client.rgw.a -f >>"$D/log/rgw.a.out" 2>&1 &
+  echo $! >> "$D/pids"
+  echo $! > "$D/rgw.pid"
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "http://127.0.0.1:$(rgw_port)/" && exit 0
+    kill -0 "$(cat "$D/rgw.pid")" 2>/dev/null || { echo "radosgw died; logs in $D/log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "radosgw not answering after 30 s" >&2
+  exit 1
+fi
 
 C="-c $D/ceph.conf"
 stop
@@ -138,6 +163,7 @@ ts "osd up"
 ceph $C auth get-or-create client.rgw.a mon 'allow rw' osd 'allow rwx' mgr 'allow rw' >> "$D/keyring"
 radosgw $C -n client.rgw.a -f >"$D/log/rgw.a.out" 2>&1 &
 echo $! >> "$D/pids"
+echo $! > "$D/rgw.pid"
 wait_for rgw curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/"
 ts "rgw answering on 127.0.0.1:$RGW_PORT"
 

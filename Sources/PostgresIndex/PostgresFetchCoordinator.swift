@@ -38,6 +38,18 @@ public final class PostgresFetchCoordinator: FetchCoordinator {
     }
 
     public func acquire(_ key: StorageKey) async throws -> any FetchLease {
+        // Waiting, a lease always comes (or an error).
+        guard let lease = try await lease(key, wait: true) else { throw CancellationError() }
+        return lease
+    }
+
+    public func tryAcquire(_ key: StorageKey) async throws -> (any FetchLease)? {
+        try await lease(key, wait: false)
+    }
+
+    /// A lease on a connection of its own: at once if free; else after waiting for it
+    /// (`wait`), or nil.
+    func lease(_ key: StorageKey, wait: Bool) async throws -> Lease? {
         let id = ids.add(1, ordering: .relaxed).newValue
         let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                               configuration: configuration, id: id, logger: logger)
@@ -48,6 +60,10 @@ public final class PostgresFetchCoordinator: FetchCoordinator {
                 got = value
             }
             if !got {
+                guard wait else {
+                    try? await connection.close()
+                    return nil
+                }
                 // Another replica is fetching it: wait for its lease to end.
                 try await connection.query("SELECT pg_advisory_lock(\(lock))", logger: logger)
             }

@@ -254,6 +254,7 @@ public struct S3ArtifactStorage: RedirectingStorage, TieredStorage {
 
     /// Runs an S3 operation; a failure of the service becomes `StorageUnavailable`
     /// naming the bucket and what S3 said (its code, never a credential).
+    @discardableResult
     func remote<T>(_ operation: () async throws -> T) async throws -> T {
         do {
             return try await operation()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,25 @@ public struct S3TestServer: Sendable {
     public let accessKeyID: String
     public let secretAccessKey: String
     public let region: String
+    /// The cluster's state (its pid list, logs, configuration).
+    let directory: String
+
+    /// Stops radosgw alone, as an outage of the S3 service would: the cluster keeps every
+    /// object, and `startGateway` brings the service back on the same endpoint.
+    public func stopGateway() async throws {
+        try await onThread { try RadosGateway.control("stop-rgw", directory: directory) }
+    }
+
+    /// Starts radosgw again and returns once it answers.
+    public func startGateway() async throws {
+        try await onThread { try RadosGateway.control("start-rgw", directory: directory) }
+    }
+
+    private func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
 }
 
 public enum RadosGateway {
@@ -28,15 +48,29 @@ public enum RadosGateway {
         }
     }
 
-    /// Where this run's server keeps its state (and its pid list, for the exit handler).
-    static let directory = FileManager.default.temporaryDirectory.path + "/warren-rgw-test-\(getpid())"
+    /// A cluster of the test's own, for a test that stops and starts its gateway (the
+    /// shared one must stay up for the others).
+    public static func dedicated() async throws -> S3TestServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try start(name: UUID().uuidString.prefix(8).lowercased()) }) }.start()
+        }
+    }
 
-    static func start() throws -> S3TestServer {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/s3-server.sh").path
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/s3-server.sh").path
+
+    /// Every cluster's directory, for the exit handler.
+    private static let started = Mutex<[String]>([])
+
+    static func start(name: String = "shared") throws -> S3TestServer {
+        let directory = FileManager.default.temporaryDirectory.path + "/warren-rgw-test-\(getpid())-\(name)"
         let rgwPort = try freePort(), monPort = try freePort()
         let output = directory + ".out", errors = directory + ".err"
-        atexit { RadosGateway.stopAtExit() }
+        let first = started.withLock { dirs in
+            dirs.append(directory)
+            return dirs.count == 1
+        }
+        if first { atexit { RadosGateway.stopAtExit() } }
         // system(), not Foundation's Process: its waitUntilExit, off the main thread, was
         // seen never to reap the finished script.
         let command = "RGW_DIR=\(quoted(directory)) RGW_PORT=\(rgwPort) MON_PORT=\(monPort) /bin/bash \(quoted(script))"
@@ -62,16 +96,25 @@ public enum RadosGateway {
               let secret = values["AWS_SECRET_ACCESS_KEY"] else {
             throw StartFailure(description: "scripts/s3-server.sh printed no endpoint: \(text)")
         }
-        return S3TestServer(endpoint: endpoint, accessKeyID: key, secretAccessKey: secret, region: values["AWS_REGION"] ?? "us-east-1")
+        return S3TestServer(endpoint: endpoint, accessKeyID: key, secretAccessKey: secret, region: values["AWS_REGION"] ?? "us-east-1",
+                            directory: directory)
     }
 
-    /// Kills exactly the daemons the script recorded (it is this process's own cluster).
+    /// Runs one of the script's commands on this cluster (`stop-rgw`, `start-rgw`).
+    static func control(_ command: String, directory: String) throws {
+        let result = try TestProcess.run("/bin/bash", [script, command], environment: ["RGW_DIR": directory, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"])
+        guard result.status == 0 else { throw StartFailure(description: "s3-server.sh \(command): \(result.stderr)") }
+    }
+
+    /// Kills exactly the daemons the script recorded (they are this process's own).
     static func stopAtExit() {
-        guard let pids = try? String(contentsOfFile: directory + "/pids", encoding: .utf8) else { return }
-        for pid in pids.split(separator: "\n").reversed().compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: directory)
-        unlink(directory + ".out")
-        unlink(directory + ".err")
+        for directory in started.withLock({ $0 }) {
+            guard let pids = try? String(contentsOfFile: directory + "/pids", encoding: .utf8) else { continue }
+            for pid in pids.split(separator: "\n").reversed().compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: directory)
+            unlink(directory + ".out")
+            unlink(directory + ".err")
+        }
     }
 
     static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

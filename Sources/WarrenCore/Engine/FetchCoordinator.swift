@@ -9,6 +9,11 @@
 public protocol FetchCoordinator: Sendable {
     /// Waits until no other replica is fetching `key`, then holds the right to.
     func acquire(_ key: StorageKey) async throws -> any FetchLease
+
+    /// The lease if nobody holds it now, else nil at once. A free lease proves that no
+    /// live replica is fetching or storing `key`: whatever it left half-done (an open
+    /// multipart upload) is abandoned.
+    func tryAcquire(_ key: StorageKey) async throws -> (any FetchLease)?
 }
 
 public protocol FetchLease: Sendable {

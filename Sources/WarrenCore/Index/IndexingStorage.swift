@@ -5,12 +5,15 @@ import Synchronization
 /// stores (`.info`, `.mod`, `.zip`), after the write has succeeded.
 ///
 /// An index failure never fails the write: the artifact is stored and served; the miss
-/// is logged and counted (`warren_index_errors_total`), and `warren index rebuild`
-/// brings the index back in line with storage.
+/// is logged, counted (`warren_index_errors_total`) and kept, and `replayMissed` records
+/// it once the index can be written again (the server calls it every few seconds), so an
+/// outage of the database needs no manual step. `warren index rebuild` brings the index
+/// back in line with storage after anything worse (a replica killed with misses kept).
 public struct IndexingStorage: RedirectingStorage, TieredStorage {
     public let base: any ArtifactStorage
     public let index: any MetadataIndex
     let logger: Logger
+    let missed = MissedIndexRecords()
 
     public init(base: any ArtifactStorage, index: any MetadataIndex, logger: Logger) {
         self.base = base
@@ -76,12 +79,47 @@ public struct IndexingStorage: RedirectingStorage, TieredStorage {
 
     func record(_ key: StorageKey, _ metadata: ArtifactMetadata) async {
         guard case .artifact(let module, let version, let kind) = key else { return }
+        // While earlier misses wait, the index is down: queue behind them at once rather
+        // than make every request wait out the database's deadline.
+        if missed.count > 0 {
+            missed.add(key, .init(module: module, version: version, kind: kind, metadata: metadata))
+            return
+        }
         do {
             try await index.recordStored(module: module, version: version, kind: kind, metadata: metadata)
         } catch {
             MetricHandles.counter("warren_index_errors_total", [("operation", "record")]).increment()
-            logger.error("the metadata index missed a stored artifact (warren index rebuild repairs it)", metadata: [
+            missed.add(key, .init(module: module, version: version, kind: kind, metadata: metadata))
+            logger.error("the metadata index missed a stored artifact (recorded again once it is back)", metadata: [
                 "artifact": "\(key.relativePath)", "error": "\(error)"])
         }
+    }
+
+    /// Artifacts stored while the index could not be written, waiting to be recorded.
+    public var missedCount: Int { missed.count }
+
+    /// Records what the index missed; stops at the first failure (it is still down) and
+    /// keeps the rest. Returns how many were recorded.
+    @discardableResult
+    public func replayMissed() async -> Int {
+        let pending = missed.takeAll()
+        var recorded = 0
+        for (offset, (_, entry)) in pending.enumerated() {
+            do {
+                try await index.recordStored(module: entry.module, version: entry.version, kind: entry.kind, metadata: entry.metadata)
+                recorded += 1
+            } catch {
+                for (key, entry) in pending[offset...] { missed.add(key, entry) }
+                break
+            }
+        }
+        if recorded > 0 {
+            logger.notice("the metadata index is back: recorded what it missed", metadata: [
+                "artifacts": "\(recorded)", "still-missing": "\(missed.count)"])
+        }
+        if missed.count == 0, missed.takeOverflow() {
+            logger.error("the metadata index missed more artifacts than were kept: run warren index rebuild")
+        }
+        return recorded
     }
 }

@@ -47,7 +47,7 @@ struct RebuildIndexCommand: AsyncParsableCommand {
             printError("warren index rebuild: \(error)")
             throw ExitCode(2)
         }
-        guard let indexing = opened.storage as? IndexingStorage else { throw ExitCode(2) }
+        let indexing = opened.storage
         do {
             let count = try await indexing.rebuildIndex()
             await opened.shutdown()

@@ -11,7 +11,9 @@ import WarrenCore
 /// wrapped so that the metadata index hears of every stored version, and what must be
 /// shut down with it (object storage's HTTP client, the index's connections).
 struct OpenedStorage {
-    let storage: any ArtifactStorage
+    let storage: IndexingStorage
+    /// The bucket, when storage is object storage (for the sweep of abandoned uploads).
+    let bucket: S3ArtifactStorage?
     let index: any MetadataIndex
     /// With a PostgreSQL database: replicas take turns fetching cold zips through it.
     let coordinator: (any FetchCoordinator)?
@@ -26,6 +28,7 @@ struct OpenedStorage {
         let base: any ArtifactStorage
         let displayName: String
         var http: HTTPClient?
+        var objectStorage: S3ArtifactStorage?
         switch settings.storage {
         case .directory:
             let disk = try openDirectory(settings.dataDirectory + "/modules", logger: logger, sweep: sweep)
@@ -38,6 +41,7 @@ struct OpenedStorage {
             let s3 = S3ArtifactStorage(s3: S3Client(configuration: configuration, http: client), prefix: prefix, localTier: tier,
                                        localTierBytes: settings.s3.localCacheBytes, redirectOver: settings.s3.redirectOver)
             (base, displayName) = (s3, "\(configuration.displayName)/\(s3.prefix)")
+            objectStorage = s3
         }
         let index: any MetadataIndex
         do {
@@ -50,7 +54,7 @@ struct OpenedStorage {
         if case .postgres(let url) = settings.database {
             coordinator = try PostgresFetchCoordinator(url: url, logger: logger)
         }
-        return OpenedStorage(storage: IndexingStorage(base: base, index: index, logger: logger), index: index,
+        return OpenedStorage(storage: IndexingStorage(base: base, index: index, logger: logger), bucket: objectStorage, index: index,
                              coordinator: coordinator, displayName: displayName, http: http)
     }
 

@@ -236,8 +236,9 @@ enum WarrenServe {
             // A stable line on stdout for scripts and tests that start Warren on port 0.
             FileHandle.standardOutput.write(Data("warren: listening on \(hostForURL):\(port)\n".utf8))
         }
+        let maintenance = StorageMaintenance(storage: storage, bucket: opened.bucket, coordinator: opened.coordinator, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [app, maintenance], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -51,7 +51,7 @@ struct StorageCopyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         defer { unlink(NSTemporaryDirectory() + "/warren-copy-source-\(getpid()).sqlite") }
-        let base = (source.storage as? IndexingStorage)?.base ?? source.storage
+        let base = source.storage.base
         do {
             let report = try await StorageCopy(source: base, target: target.storage).run()
             await source.shutdown()

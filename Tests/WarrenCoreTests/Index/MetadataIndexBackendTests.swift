@@ -39,12 +39,28 @@ import Testing
         let url = server.url(try await server.createDatabase())
         let index = try PostgresMetadataIndex(url: url, logger: Logger(label: "test"))
         try await index.migrate()
+        let disk = try LocalDiskStorage(root: FileManager.default.temporaryDirectory.path + "/warren-missed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: disk.root) }
+        let storage = IndexingStorage(base: disk, index: index, logger: Logger(label: "test"))
         try server.stop()
         let started = ContinuousClock.now
         let problem = await index.readinessProblem()
         #expect(problem?.contains("postgres://warren@127.0.0.1:\(server.port)/") == true, "\(problem ?? "ready")")
         await #expect(throws: (any Error).self) { _ = try await index.versions(of: "example.com/a") }
         #expect(ContinuousClock.now - started < .seconds(15))
+        // Storing still works while the database is down; the index's miss is kept.
+        try await storage.writeSmall(.artifact(module: "example.com/b", version: "v1.2.0", kind: .mod), bytes: Array("module example.com/b\n".utf8),
+                                     metadata: ArtifactMetadata(size: 21, hash: "h1:b", storedAt: 2))
+        #expect(try await disk.readSmall(.artifact(module: "example.com/b", version: "v1.2.0", kind: .mod), limit: 100) != nil)
+        #expect(storage.missedCount == 1)
+        // Later ones queue behind it at once, without waiting out the database's deadline.
+        let queued = ContinuousClock.now
+        try await storage.writeSmall(.artifact(module: "example.com/b", version: "v1.2.0", kind: .info), bytes: Array("{}".utf8),
+                                     metadata: ArtifactMetadata(size: 2, hash: "sha256-x", storedAt: 2))
+        #expect(ContinuousClock.now - queued < .seconds(2))
+        #expect(storage.missedCount == 2)
+        #expect(await storage.replayMissed() == 0, "recorded while the database is down")
+        #expect(storage.missedCount == 2)
         try server.start()
         // No manual step: the client reconnects by itself (its pool backs off while the
         // server is away, so this can take a few seconds on a loaded machine).
@@ -59,6 +75,10 @@ import Testing
                                      metadata: ArtifactMetadata(size: 1, hash: "h1:m", storedAt: 1))
         #expect(try await index.versions(of: "example.com/a").count == 1)
         #expect(await index.readinessProblem() == nil)
+        // What it missed is recorded now, without `warren index rebuild`.
+        #expect(await storage.replayMissed() == 2)
+        #expect(storage.missedCount == 0)
+        #expect(try await index.versions(of: "example.com/b").map(\.version) == ["v1.2.0"])
         await index.close()
     }
 }
