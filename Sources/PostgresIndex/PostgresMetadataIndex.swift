@@ -51,6 +51,11 @@ public final class PostgresMetadataIndex: MetadataIndex {
             """,
             "CREATE INDEX module_versions_by_time ON module_versions (stored_at)",
         ]),
+        (2, [
+            "ALTER TABLE module_versions ADD COLUMN downloads BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE module_versions ADD COLUMN last_access DOUBLE PRECISION",
+            "CREATE INDEX module_versions_by_downloads ON module_versions (downloads)",
+        ]),
     ]
 
     public func migrate() async throws {
@@ -130,16 +135,39 @@ public final class PostgresMetadataIndex: MetadataIndex {
         await runner.value
     }
 
-    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at"
+    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at, downloads, last_access"
+
+    /// One statement for the whole batch (the counts as arrays, joined by unnest), so a
+    /// replica's flush is one round trip and concurrent flushes of other replicas add up.
+    public func recordDownloads(_ counts: [DownloadCount]) async throws {
+        guard !counts.isEmpty else { return }
+        let modules = counts.map(\.module), versions = counts.map(\.version)
+        let numbers = counts.map(\.count), times = counts.map(\.lastAccess)
+        try await bounded(deadline) { [self] in
+            try await client.query("""
+                UPDATE module_versions AS m
+                SET downloads = m.downloads + d.n, last_access = GREATEST(COALESCE(m.last_access, 0), d.t)
+                FROM unnest(\(modules)::text[], \(versions)::text[], \(numbers)::bigint[], \(times)::float8[]) AS d(module, version, n, t)
+                WHERE m.module = d.module AND m.version = d.version
+                """, logger: logger)
+        }
+    }
+
+    public func mostDownloaded(limit: Int) async throws -> [IndexedVersion] {
+        try await select("""
+            SELECT \(unescaped: Self.columns) FROM module_versions WHERE downloads > 0
+            ORDER BY downloads DESC, module COLLATE "C", version COLLATE "C" LIMIT \(limit)
+            """)
+    }
 
     func select(_ query: PostgresQuery) async throws -> [IndexedVersion] {
         try await bounded(deadline) { [self] in
             var out: [IndexedVersion] = []
             let rows = try await client.query(query, logger: logger)
-            for try await (module, version, origin, zipHash, modHash, zipSize, storedAt) in
-                rows.decode((String, String, String?, String?, String?, Int64?, Double).self) {
+            for try await (module, version, origin, zipHash, modHash, zipSize, storedAt, downloads, lastAccess) in
+                rows.decode((String, String, String?, String?, String?, Int64?, Double, Int64, Double?).self) {
                 out.append(IndexedVersion(module: module, version: version, origin: origin, zipHash: zipHash, modHash: modHash,
-                                          zipSize: zipSize, storedAt: storedAt))
+                                          zipSize: zipSize, storedAt: storedAt, downloads: downloads, lastAccess: lastAccess))
             }
             return out
         }
@@ -158,6 +186,7 @@ public final class PostgresMetadataIndex: MetadataIndex {
     }
 
     /// Runs `work`, or throws `TimedOut` once `limit` has passed.
+    @discardableResult
     func bounded<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await work() }

@@ -54,6 +54,11 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             """,
             "CREATE INDEX module_versions_by_time ON module_versions (stored_at)",
         ]),
+        (2, [
+            "ALTER TABLE module_versions ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE module_versions ADD COLUMN last_access REAL",
+            "CREATE INDEX module_versions_by_downloads ON module_versions (downloads)",
+        ]),
     ]
 
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
@@ -93,7 +98,31 @@ public final class SQLiteMetadataIndex: MetadataIndex {
                   .float(metadata.storedAt)])
     }
 
-    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at"
+    static let columns = "module, version, origin, zip_hash, mod_hash, zip_size, stored_at, downloads, last_access"
+
+    /// One transaction for the whole batch (one fsync, not one per version).
+    public func recordDownloads(_ counts: [DownloadCount]) async throws {
+        guard !counts.isEmpty else { return }
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            for c in counts {
+                _ = try await connection.query("""
+                    UPDATE module_versions SET downloads = downloads + ?, last_access = MAX(COALESCE(last_access, 0), ?)
+                    WHERE module = ? AND version = ?
+                    """, [.integer(Int(c.count)), .float(c.lastAccess), .text(c.module), .text(c.version)])
+            }
+            _ = try await connection.query("COMMIT", [])
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    public func mostDownloaded(limit: Int) async throws -> [IndexedVersion] {
+        try await select("""
+            SELECT \(Self.columns) FROM module_versions WHERE downloads > 0 ORDER BY downloads DESC, module, version LIMIT ?
+            """, [.integer(limit)])
+    }
 
     public func versions(of module: String) async throws -> [IndexedVersion] {
         try await select("SELECT \(Self.columns) FROM module_versions WHERE module = ?", [.text(module)]).sortedBySemVer()
@@ -133,7 +162,8 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             IndexedVersion(module: row.column("module")?.string ?? "", version: row.column("version")?.string ?? "",
                            origin: row.column("origin")?.string, zipHash: row.column("zip_hash")?.string,
                            modHash: row.column("mod_hash")?.string, zipSize: row.column("zip_size")?.integer.map(Int64.init),
-                           storedAt: row.column("stored_at")?.double ?? 0)
+                           storedAt: row.column("stored_at")?.double ?? 0, downloads: Int64(row.column("downloads")?.integer ?? 0),
+                           lastAccess: row.column("last_access")?.double)
         }
     }
 }

@@ -18,10 +18,13 @@ public enum WarrenHTTPServer {
         public var limits: ClientLimits
         /// The per-request log (nil: request lines go through the logger).
         public var accessLog: AccessLog?
+        /// Where zip downloads are counted for the metadata index (nil: not counted).
+        public var downloads: DownloadTally?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
-                    accessLog: AccessLog? = nil) {
+                    accessLog: AccessLog? = nil, downloads: DownloadTally? = nil) {
             self.accessLog = accessLog
+            self.downloads = downloads
             self.host = host
             self.port = port
             self.pathPrefix = pathPrefix
@@ -38,7 +41,8 @@ public enum WarrenHTTPServer {
         let serverName = "warren"
         let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
-                                       metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog)
+                                       metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
+                                       downloads: settings.downloads)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger

@@ -52,6 +52,28 @@ import Testing
         #expect(entries == fixture.modules.map { "\($0.path)@\($0.version)" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
     }
 
+    /// Full zip answers are downloads, on the ordinary path and the hot one alike; HEAD,
+    /// ranges and other artifacts are not. Counts reach the shared index in batches (the
+    /// last one when the server stops).
+    @Test func zipDownloadsAreCountedInTheIndex() async throws {
+        let module = try #require(fixture.modules.first)
+        let server = try await PostgresServer.shared()
+        let database = try await server.createDatabase()
+        let warren = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root, "--database", server.url(database)])
+        let zip = warren.url + "/" + ModuleFixture.artifactPath(module.path, module.version, "zip")
+        for _ in 0..<3 { #expect(try await HTTP.get(zip).status == 200) }
+        #expect(try await HTTP.get(zip, method: .HEAD).status == 200)
+        #expect(try await HTTP.get(zip, headers: [("Range", "bytes=0-9")]).status == 206)
+        #expect(try await HTTP.get(warren.url + "/" + ModuleFixture.artifactPath(module.path, module.version, "mod")).status == 200)
+        let metrics = try await HTTP.get(warren.url + "/metrics").text
+        let hot = metrics.split(separator: "\n").first { $0.hasPrefix("warren_hot_path_answers_total") }
+        #expect(hot.map { !$0.hasSuffix(" 0") } == true, "the hot path answered nothing: \(hot ?? "no metric")")
+        #expect(warren.stop() == 0)
+        let row = try server.scalar("SELECT downloads || ' ' || (last_access IS NOT NULL) FROM module_versions "
+                                    + "WHERE module = '\(module.path)' AND version = '\(module.version)'", database: database)
+        #expect(row == "3 true")
+    }
+
     @Test func aBrokenDatabaseURLStopsTheStart() async throws {
         let secret = "pw-\(UUID().uuidString)"
         let closed = try RadosGateway.ClosedPort()

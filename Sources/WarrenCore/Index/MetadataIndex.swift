@@ -1,7 +1,8 @@
 import GoModule
 
 /// One module version as the metadata index records it: where it came from, the `h1:`
-/// of its zip and go.mod, the zip's size, and when Warren first stored it.
+/// of its zip and go.mod, the zip's size, when Warren first stored it, and how often and
+/// how lately its zip was downloaded.
 public struct IndexedVersion: Sendable, Equatable {
     public var module: String
     public var version: String
@@ -12,9 +13,13 @@ public struct IndexedVersion: Sendable, Equatable {
     public var zipSize: Int64?
     /// When any artifact of it was first stored (seconds since 1970): its place in the feed.
     public var storedAt: Double
+    /// Zip downloads served (by every replica), as far as they have been written.
+    public var downloads: Int64
+    /// The latest zip download (seconds since 1970), if any.
+    public var lastAccess: Double?
 
     public init(module: String, version: String, origin: String? = nil, zipHash: String? = nil, modHash: String? = nil,
-                zipSize: Int64? = nil, storedAt: Double) {
+                zipSize: Int64? = nil, storedAt: Double, downloads: Int64 = 0, lastAccess: Double? = nil) {
         self.module = module
         self.version = version
         self.origin = origin
@@ -22,6 +27,8 @@ public struct IndexedVersion: Sendable, Equatable {
         self.modHash = modHash
         self.zipSize = zipSize
         self.storedAt = storedAt
+        self.downloads = downloads
+        self.lastAccess = lastAccess
     }
 }
 
@@ -47,6 +54,12 @@ public protocol MetadataIndex: Sendable {
     /// Module versions in (module, version) order after the pair `after`, at most `limit`
     /// (Athens's `/catalog`).
     func catalog(after: (module: String, version: String)?, limit: Int) async throws -> [IndexedVersion]
+    /// Adds downloads (and moves last access forward) for versions it records; counts
+    /// for versions it does not record are ignored.
+    func recordDownloads(_ counts: [DownloadCount]) async throws
+    /// The most downloaded versions, most first (ties by module and version), at most
+    /// `limit`: popularity for metrics, the console and eviction.
+    func mostDownloaded(limit: Int) async throws -> [IndexedVersion]
     /// Whether the database answers (readiness), or why not in one line.
     func readinessProblem() async -> String?
     func close() async

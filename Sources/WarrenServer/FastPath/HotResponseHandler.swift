@@ -157,6 +157,7 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var line = RequestLogLine(method: request.method.rawValue, path: request.uri, start: start, logger: logger, accessLog: accessLog)
         line.cache = ServedArtifact.CacheStatus.hit.rawValue
         line.bytes = isHead ? 0 : entry.body.length
+        line.download = entry.download
         line.complete(endpoint: entry.endpoint, status: 200, metrics: entry.metrics)
         return true
     }

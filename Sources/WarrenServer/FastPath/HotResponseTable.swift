@@ -38,9 +38,12 @@ public final class HotResponseTable: Sendable {
         let metrics: RequestMetrics
         let cacheHits: Counter
         let cost: Int
+        /// For a zip: the download to count each time it is answered.
+        let download: DownloadMark?
 
-        init(head: HTTPResponseHead, body: Body, endpoint: String) {
+        init(head: HTTPResponseHead, body: Body, endpoint: String, download: DownloadMark? = nil) {
             self.head = head
+            self.download = download
             self.body = body
             self.endpoint = endpoint
             self.metrics = RequestMetrics(endpoint: endpoint, status: 200)
@@ -82,7 +85,7 @@ public final class HotResponseTable: Sendable {
 
     /// Remembers what the slow path answered, if it can be replayed: an immutable
     /// artifact, in memory or stored whole, answered with a 200 and its full body.
-    func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String) {
+    func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String, download: DownloadMark? = nil) {
         guard capacity > 0, served.isImmutable else { return }
         let body: Body
         switch served.body {
@@ -97,7 +100,7 @@ public final class HotResponseTable: Sendable {
         fields[.date] = nil
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
         for field in fields { head.headers.add(name: field.name.rawName, value: field.value) }
-        let entry = Entry(head: head, body: body, endpoint: endpoint)
+        let entry = Entry(head: head, body: body, endpoint: endpoint, download: download)
         guard entry.cost <= capacity / 8 else { return }
         state.withLock { s in
             if let old = s.entries.updateValue(entry, forKey: rawPath) {

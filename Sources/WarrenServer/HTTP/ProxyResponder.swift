@@ -29,6 +29,8 @@ public struct ProxyResponder: HTTPResponder {
     let threadPool: NIOThreadPool
     /// Where answers that can be replayed without this responder are remembered.
     let hot: HotResponseTable?
+    /// Where zip downloads are counted (nil: not counted).
+    let downloads: DownloadTally?
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -36,8 +38,10 @@ public struct ProxyResponder: HTTPResponder {
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
-                hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, threadPool: NIOThreadPool = .singleton) {
+                hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
+                threadPool: NIOThreadPool = .singleton) {
         self.accessLog = accessLog
+        self.downloads = downloads
         self.hot = hot
         self.proxy = proxy
         self.storage = storage
@@ -110,6 +114,9 @@ public struct ProxyResponder: HTTPResponder {
             }
         }
         let endpoint = proxyRequest.endpoint
+        if case .artifact(let module, let version, .zip) = proxyRequest, let downloads {
+            log.download = DownloadMark(tally: downloads, module: module, version: version)
+        }
         let allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
 
         // A large stored zip may be fetched from the bucket itself (--s3-redirect-over).

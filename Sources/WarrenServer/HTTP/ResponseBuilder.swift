@@ -78,7 +78,7 @@ struct ResponseBuilder {
             case .none:
                 headers[.contentLength] = String(size)
                 if let path = request.head.path {
-                    hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint)
+                    hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download)
                 }
                 return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
             }
@@ -99,7 +99,7 @@ struct ResponseBuilder {
             }
             headers[.contentLength] = String(max(0, range.length))
             if status == .ok, let path = request.head.path {
-                hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint)
+                hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download)
             }
             if head || range.length <= 0 {
                 return log.finish(Response(status: status, headers: headers), endpoint: endpoint)

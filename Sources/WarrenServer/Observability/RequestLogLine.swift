@@ -14,6 +14,9 @@ struct RequestLogLine: Sendable {
     let accessLog: AccessLog?
     var cache: String?
     var bytes: Int64?
+    /// Set for a zip request: counted as a download once a full answer (or a redirect
+    /// to the bucket) has gone out.
+    var download: DownloadMark?
 
     init(method: String, path: String, start: ContinuousClock.Instant, logger: Logger, accessLog: AccessLog?) {
         self.method = method
@@ -51,5 +54,15 @@ struct RequestLogLine: Sendable {
             logger.info("request", metadata: metadata)
         }
         (metrics ?? RequestMetrics(endpoint: endpoint, status: status)).record(nanoseconds: nanoseconds, bytes: bytes)
+        if let download, aborted == nil, method == "GET", status == 200 || status == 302 {
+            download.tally.count(module: download.module, version: download.version)
+        }
     }
+}
+
+/// A zip download to count in the tally that feeds the metadata index.
+struct DownloadMark: Sendable {
+    let tally: DownloadTally
+    let module: String
+    let version: String
 }

@@ -222,10 +222,11 @@ enum WarrenServe {
         // One line per request, buffered off the event loops (see AccessLog).
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         let accessLog = AccessLog(format: settings.logFormat == "json" ? .json : .text, enabled: level <= .info)
+        let downloads = DownloadTally()
         defer { accessLog.flush() }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
-                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog),
+                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
@@ -236,7 +237,8 @@ enum WarrenServe {
             // A stable line on stdout for scripts and tests that start Warren on port 0.
             FileHandle.standardOutput.write(Data("warren: listening on \(hostForURL):\(port)\n".utf8))
         }
-        let maintenance = StorageMaintenance(storage: storage, bucket: opened.bucket, coordinator: opened.coordinator, logger: logger)
+        let maintenance = StorageMaintenance(storage: storage, downloads: downloads, bucket: opened.bucket, coordinator: opened.coordinator,
+                                             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [app, maintenance], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -250,6 +252,7 @@ enum WarrenServe {
         }
         // Requests in flight are finished; let background downloads complete too.
         await proxy.drain()
+        await maintenance.flushDownloads()
         await clients.shutdown()
         await opened.shutdown()
         logger.notice("stopped")

@@ -13,7 +13,7 @@ struct MetadataIndexCompliance: Sendable {
 
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
-             migratingTwiceOrConcurrentlyIsHarmless
+             migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions
         var testDescription: String { rawValue }
     }
 
@@ -27,6 +27,7 @@ struct MetadataIndexCompliance: Sendable {
         case .theFeedPagesByTime: try await feed(index)
         case .theCatalogPagesByModuleAndVersion: try await catalog(index)
         case .migratingTwiceOrConcurrentlyIsHarmless: try await migrations(index, location)
+        case .downloadsAddUpAndRankVersions: try await downloads(index)
         }
         await index.close()
     }
@@ -45,6 +46,31 @@ struct MetadataIndexCompliance: Sendable {
         #expect(versions == [IndexedVersion(module: "example.com/a", version: "v1.0.0", origin: "https://proxy.example",
                                             zipHash: "h1:zip=", modHash: "h1:mod=", zipSize: 4096, storedAt: 100.25)])
         #expect(try await index.versions(of: "example.com/other").isEmpty)
+    }
+
+    func downloads(_ index: any MetadataIndex) async throws {
+        for v in ["v1.0.0", "v1.1.0", "v1.2.0"] {
+            try await index.recordStored(module: "example.com/pop", version: v, kind: .zip, metadata: Self.meta("h1:z", at: 1))
+        }
+        #expect(try await index.mostDownloaded(limit: 10).isEmpty)
+        try await index.recordDownloads([
+            DownloadCount(module: "example.com/pop", version: "v1.1.0", count: 3, lastAccess: 2000),
+            DownloadCount(module: "example.com/pop", version: "v1.0.0", count: 1, lastAccess: 1500),
+            // Not recorded as stored: ignored.
+            DownloadCount(module: "example.com/never", version: "v1.0.0", count: 9, lastAccess: 1500),
+        ])
+        // Another replica's flush adds up; an older last access does not move it back.
+        try await index.recordDownloads([DownloadCount(module: "example.com/pop", version: "v1.1.0", count: 2, lastAccess: 1800)])
+        try await index.recordDownloads([])
+        let top = try await index.mostDownloaded(limit: 10)
+        #expect(top.map(\.version) == ["v1.1.0", "v1.0.0"])
+        #expect(top.map(\.downloads) == [5, 1])
+        #expect(top.map(\.lastAccess) == [2000, 1500])
+        #expect(try await index.mostDownloaded(limit: 1).map(\.version) == ["v1.1.0"])
+        let all = try await index.versions(of: "example.com/pop")
+        #expect(all.map(\.downloads) == [1, 5, 0])
+        #expect(all.last?.lastAccess == nil)
+        #expect(try await index.versions(of: "example.com/never").isEmpty)
     }
 
     func semVerOrder(_ index: any MetadataIndex) async throws {
