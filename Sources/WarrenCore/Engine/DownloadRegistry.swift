@@ -53,6 +53,8 @@ final class DownloadRegistry: Sendable {
                 if coordinated, let coordinator = self.coordinator {
                     do {
                         lease = try await coordinator.acquire(key)
+                    } catch is FetchCoordinatorBusy {
+                        MetricHandles.counter("warren_fetch_coordination_skipped_total", []).increment()
                     } catch {
                         MetricHandles.counter("warren_fetch_coordination_errors_total", []).increment()
                         self.onCoordinationFailure(key, error)

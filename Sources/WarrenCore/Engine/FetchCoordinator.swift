@@ -16,6 +16,15 @@ public protocol FetchCoordinator: Sendable {
     func tryAcquire(_ key: StorageKey) async throws -> (any FetchLease)?
 }
 
+/// The coordinator holds as many leases as it may (each costs a database connection):
+/// the fetch goes ahead without one. Replicas may then fetch the same zip twice, which is
+/// harmless (the same verified bytes); running the database out of connections is not.
+public struct FetchCoordinatorBusy: Error, CustomStringConvertible {
+    public let limit: Int
+    public init(limit: Int) { self.limit = limit }
+    public var description: String { "all \(limit) fetch leases of this replica are in use" }
+}
+
 public protocol FetchLease: Sendable {
     /// Another replica held the lease while this one waited (it has probably stored the
     /// artifact by now).
