@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import WarrenCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -213,20 +214,8 @@ public final class AccessLog: Sendable {
     static func jsonField(_ out: inout [UInt8], _ key: StaticString, _ value: String, last: Bool = false) {
         out.append(0x22)
         key.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(contentsOf: "\":\"".utf8)
-        let hex = Array("0123456789abcdef".utf8)
-        for b in value.utf8 {
-            switch b {
-            case 0x22: out.append(contentsOf: "\\\"".utf8)
-            case 0x5C: out.append(contentsOf: "\\\\".utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
+        out.append(contentsOf: "\":".utf8)
+        JSONString.append(value, to: &out)
         if !last { out.append(UInt8(ascii: ",")) }
     }
 }
