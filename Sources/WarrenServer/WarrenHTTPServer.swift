@@ -20,10 +20,13 @@ public enum WarrenHTTPServer {
         public var accessLog: AccessLog?
         /// Where zip downloads are counted for the metadata index (nil: not counted).
         public var downloads: DownloadTally?
+        /// Serve HTTPS with this certificate (nil: plain HTTP).
+        public var tls: TLSCertificateStore?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
-                    accessLog: AccessLog? = nil, downloads: DownloadTally? = nil) {
+                    accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil) {
             self.accessLog = accessLog
+            self.tls = tls
             self.downloads = downloads
             self.host = host
             self.port = port
@@ -42,7 +45,7 @@ public enum WarrenHTTPServer {
         let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
-                                       downloads: settings.downloads)
+                                       downloads: settings.downloads, zeroCopy: settings.tls == nil)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger
@@ -56,7 +59,7 @@ public enum WarrenHTTPServer {
             server: HTTPServerBuilder { respond in
                 WarrenHTTP1Channel(inner: HTTP1Channel(responder: respond, configuration: .init(httpDecoderConfiguration: decoder)),
                                    table: hot, limits: limits, registry: registry, logger: requestLogger,
-                                   accessLog: settings.accessLog)
+                                   accessLog: settings.accessLog, tls: settings.tls)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port),

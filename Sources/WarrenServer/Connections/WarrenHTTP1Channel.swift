@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// Warren's HTTP/1 child channel: Hummingbird's, with Warren's own handlers around it.
 ///
@@ -14,7 +15,9 @@ import NIOHTTPTypesHTTP1
 /// The guard owns timeouts, backpressure and closing; the semantics handler the HTTP/1
 /// connection rules; the hot handler answers cached artifacts from the pipeline (it sees
 /// NIO's own request parts, so a hit also skips converting the request to `HTTPRequest`).
-/// A connection over the cap gets none of this: a 503 and a close.
+/// A connection over the cap gets none of this: a 503 and a close. With TLS, the TLS
+/// handler comes first of all (the guard's timeouts then cover the handshake too), with
+/// the certificate store's context of the moment.
 struct WarrenHTTP1Channel: ServerChildChannel {
     enum Value: ServerChildChannelValue {
         case serving(HTTP1Channel.Value)
@@ -34,11 +37,14 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     let registry: ConnectionRegistry
     let logger: Logger
     let accessLog: AccessLog?
+    /// Serve HTTPS with this store's certificate (nil: plain HTTP).
+    var tls: TLSCertificateStore?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard let ticket = registry.admit(channel) else {
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                try addTLS(to: channel)
                 return .refused(channel)
             }
         }
@@ -46,7 +52,8 @@ struct WarrenHTTP1Channel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             try Self.addWarrenHandlers(to: pipeline, before: try pipeline.handler(type: HTTP1ToHTTPServerCodec.self),
                                        limits: limits, ticket: ticket, registry: registry, table: table, logger: self.logger,
-                                       accessLog: accessLog)
+                                       accessLog: accessLog, fileRegions: tls == nil)
+            try addTLS(to: channel)
             return .serving(value)
         }.flatMapErrorThrowing { error in
             registry.release(ticket)
@@ -59,12 +66,18 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     /// HTTP-types parts; nil: at the end). The fuzzing harness builds the same pipeline.
     static func addWarrenHandlers(to pipeline: ChannelPipeline.SynchronousOperations, before codec: (any ChannelHandler)?,
                                   limits: ClientLimits, ticket: ConnectionRegistry.Ticket, registry: ConnectionRegistry,
-                                  table: HotResponseTable, logger: Logger, accessLog: AccessLog?) throws {
+                                  table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true) throws {
         let guardHandler = ConnectionGuardHandler(limits: limits, ticket: ticket, registry: registry)
         try pipeline.addHandler(guardHandler, position: .first)
-        let hot = HotResponseHandler(table: table, logger: logger, accessLog: accessLog)
+        let hot = HotResponseHandler(table: table, logger: logger, accessLog: accessLog, fileRegions: fileRegions)
         try pipeline.addHandler(hot, position: codec.map { .before($0) } ?? .last)
         try pipeline.addHandler(HTTPSemanticsHandler(connection: guardHandler), position: .before(hot))
+    }
+
+    /// The TLS handler, first in the pipeline.
+    private func addTLS(to channel: any Channel) throws {
+        guard let tls else { return }
+        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
     }
 
     func handle(value: Value, logger: Logger) async {

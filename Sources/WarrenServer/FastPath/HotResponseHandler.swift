@@ -36,6 +36,9 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let table: HotResponseTable
     private let logger: Logger
     private let accessLog: AccessLog?
+    /// Whether stored files may go out with sendfile; not through TLS, which must see the
+    /// bytes (those requests take the ordinary path, which streams them).
+    private let fileRegions: Bool
     /// Requests passed on whose responses have not ended yet.
     private var pendingOnSlowPath = 0
     /// The request being read was answered here: its remaining parts are dropped.
@@ -44,8 +47,9 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var fileInFlight = false
     private var queued = CircularBuffer<HTTPServerRequestPart>()
 
-    init(table: HotResponseTable, logger: Logger, accessLog: AccessLog?) {
+    init(table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true) {
         self.table = table
+        self.fileRegions = fileRegions
         self.logger = logger
         self.accessLog = accessLog
     }
@@ -108,7 +112,9 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard request.method == .GET || request.method == .HEAD, request.version == .http1_1,
               !Self.disqualifying.contains(where: { request.headers.contains(name: $0) })
         else { return nil }
-        return table.get(request.uri)
+        guard let entry = table.get(request.uri) else { return nil }
+        if !fileRegions, case .file = entry.body { return nil }
+        return entry
     }
 
     /// Writes the answer; false, having written nothing, when a stored file cannot be

@@ -31,6 +31,8 @@ public struct ProxyResponder: HTTPResponder {
     let hot: HotResponseTable?
     /// Where zip downloads are counted (nil: not counted).
     let downloads: DownloadTally?
+    /// Stored files go out with sendfile (not through TLS, which must see the bytes).
+    let zeroCopy: Bool
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -39,9 +41,10 @@ public struct ProxyResponder: HTTPResponder {
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
-                threadPool: NIOThreadPool = .singleton) {
+                zeroCopy: Bool = true, threadPool: NIOThreadPool = .singleton) {
         self.accessLog = accessLog
         self.downloads = downloads
+        self.zeroCopy = zeroCopy
         self.hot = hot
         self.proxy = proxy
         self.storage = storage
@@ -141,7 +144,7 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.error(error), endpoint: endpoint)
         }
         log.cache = served.cacheStatus.rawValue
-        let response = await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: true, hot: hot, logger: logger)
+        let response = await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: zeroCopy, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
         return response
     }
@@ -170,7 +173,7 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.error(error), endpoint: endpoint)
         }
         log.cache = served.cacheStatus.rawValue
-        return await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: true, hot: hot, logger: logger)
+        return await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: zeroCopy, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
     }
 

@@ -122,6 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The metadata index: sqlite (a file in --data-dir), sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB for replicas sharing one index. Prefer WARREN_DATABASE or the config file for a URL with a password. (default: sqlite)", valueName: "url"))
     var database: String?
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate (PEM, the chain after the leaf). Re-read on SIGHUP and when the file changes; open connections are kept. (default: plain HTTP)", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The certificate's private key (PEM), with --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -136,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
             ("storage", storage), ("s3-endpoint", s3Endpoint), ("s3-region", s3Region), ("s3-path-style", s3PathStyle),
             ("local-cache-size", localCacheSize), ("database", database), ("s3-redirect-over", s3RedirectOver),
+            ("tls-cert", tlsCert), ("tls-key", tlsKey),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -199,6 +206,15 @@ enum WarrenServe {
                 "credentials": "\(configuration.direct.credentials.map(\.host).joined(separator: ","))",
             ])
         }
+        let tls: TLSCertificateStore?
+        do {
+            tls = try settings.tlsCertificate.flatMap { certificate in
+                try settings.tlsKey.map { try TLSCertificateStore(certificatePath: certificate, keyPath: $0) }
+            }
+        } catch {
+            printError("warren serve: \(error)")
+            throw ExitCode(2)
+        }
         let opened: OpenedStorage
         do {
             opened = try await OpenedStorage.open(settings: settings, environment: ProcessInfo.processInfo.environment, logger: logger)
@@ -226,12 +242,12 @@ enum WarrenServe {
         defer { accessLog.flush() }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
-                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads),
+                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
             logger.notice("serving Go modules", metadata: [
-                "url": "http://\(hostForURL):\(port)\(settings.pathPrefix)",
+                "url": "\(tls == nil ? "http" : "https")://\(hostForURL):\(port)\(settings.pathPrefix)",
                 "upstream": "\(upstreams)", "data": "\(settings.dataDirectory)", "storage": "\(opened.displayName)", "index": "\(settings.database)",
             ])
             // A stable line on stdout for scripts and tests that start Warren on port 0.
@@ -239,8 +255,10 @@ enum WarrenServe {
         }
         let maintenance = StorageMaintenance(storage: storage, downloads: downloads, bucket: opened.bucket, coordinator: opened.coordinator,
                                              logger: logger)
+        var services: [any Service] = [app, maintenance]
+        if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
         let group = ServiceGroup(configuration: .init(
-            services: [app, maintenance], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -52,6 +52,9 @@ struct ServeSettings: Equatable {
     var s3 = S3Settings()
     /// Where the metadata index lives.
     var database = DatabaseSetting.sqlite(path: nil)
+    /// Serve HTTPS with this certificate (PEM, chain included) and key; both or neither.
+    var tlsCertificate: String?
+    var tlsKey: String?
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -65,6 +68,7 @@ struct ServeSettings: Equatable {
         "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
         "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
         "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database", "s3-redirect-over",
+        "tls-cert", "tls-key",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -101,6 +105,9 @@ struct ServeSettings: Equatable {
                 let shown = secretKeys.contains(key) ? "(value hidden)" : GoQuote.string(value)
                 throw Problem(description: "invalid \(key) \(shown) (from \(source)): \(error)")
             }
+        }
+        guard (settings.tlsCertificate == nil) == (settings.tlsKey == nil) else {
+            throw Problem(description: "tls-cert and tls-key go together: give both to serve HTTPS, or neither")
         }
         return settings
     }
@@ -168,6 +175,9 @@ struct ServeSettings: Equatable {
             s3.redirectOver = value == "off" || value.isEmpty ? nil : Int64(try Self.parseSize(value))
         case "database":
             database = try DatabaseSetting.parse(value)
+        case "tls-cert", "tls-key":
+            let path = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+            if key == "tls-cert" { tlsCertificate = path } else { tlsKey = path }
         case "local-cache-size":
             s3.localCacheBytes = Int64(try Self.parseSize(value))
         case "netrc":
