@@ -56,6 +56,23 @@ public final class PostgresMetadataIndex: MetadataIndex {
             "ALTER TABLE module_versions ADD COLUMN last_access DOUBLE PRECISION",
             "CREATE INDEX module_versions_by_downloads ON module_versions (downloads)",
         ]),
+        (3, [
+            """
+            CREATE TABLE access_tokens (
+                id TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL,
+                groups TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                secret_hash TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION,
+                last_used DOUBLE PRECISION,
+                revoked_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE TABLE access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)",
+            "INSERT INTO access_generation (id, generation) VALUES (1, 0)",
+        ]),
     ]
 
     public func migrate() async throws {
@@ -197,6 +214,75 @@ public final class PostgresMetadataIndex: MetadataIndex {
             defer { group.cancelAll() }
             guard let first = try await group.next() else { throw TimedOut() }
             return first
+        }
+    }
+}
+
+/// Tokens in the shared database, so every replica sees a revocation: each reloads its
+/// copy when the generation, bumped in the same transaction, has moved.
+extension PostgresMetadataIndex: TokenStore {
+    public func insertToken(_ r: TokenRecord) async throws {
+        let groups = r.groups.joined(separator: "\n"), scopes = r.scopes.joined(separator: "\n")
+        try await bounded(deadline) { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("""
+                    INSERT INTO access_tokens (id, user_name, groups, scopes, secret_hash, created_at, expires_at)
+                    VALUES (\(r.id), \(r.user), \(groups), \(scopes), \(r.secretHash), \(r.createdAt), \(r.expiresAt))
+                    """, logger: self.logger)
+                try await connection.query("UPDATE access_generation SET generation = generation + 1 WHERE id = 1", logger: self.logger)
+            }
+        }
+    }
+
+    public func tokens() async throws -> [TokenRecord] {
+        try await bounded(deadline) { [self] in
+            var out: [TokenRecord] = []
+            let rows = try await client.query("""
+                SELECT id, user_name, groups, scopes, secret_hash, created_at, expires_at, last_used, revoked_at
+                FROM access_tokens ORDER BY created_at, id
+                """, logger: logger)
+            for try await (id, user, groups, scopes, hash, created, expires, lastUsed, revoked) in
+                rows.decode((String, String, String, String, String, Double, Double?, Double?, Double?).self) {
+                out.append(TokenRecord(id: id, user: user, groups: groups.split(separator: "\n").map(String.init),
+                                       scopes: scopes.split(separator: "\n").map(String.init), secretHash: hash, createdAt: created,
+                                       expiresAt: expires, lastUsed: lastUsed, revokedAt: revoked))
+            }
+            return out
+        }
+    }
+
+    public func revokeToken(id: String, at time: Double) async throws -> Bool {
+        try await bounded(deadline) { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                var revoked = false
+                let rows = try await connection.query(
+                    "UPDATE access_tokens SET revoked_at = \(time) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: self.logger)
+                for try await _ in rows { revoked = true }
+                if revoked {
+                    try await connection.query("UPDATE access_generation SET generation = generation + 1 WHERE id = 1", logger: self.logger)
+                }
+                return revoked
+            }
+        }
+    }
+
+    public func tokenGeneration() async throws -> Int64 {
+        try await bounded(.seconds(2)) { [self] in
+            var generation: Int64 = 0
+            for try await g in try await client.query("SELECT generation FROM access_generation WHERE id = 1", logger: logger)
+                .decode(Int64.self) { generation = g }
+            return generation
+        }
+    }
+
+    public func recordTokenUse(_ uses: [String: Double]) async throws {
+        guard !uses.isEmpty else { return }
+        let ids = Array(uses.keys), times = ids.map { uses[$0] ?? 0 }
+        try await bounded(deadline) { [self] in
+            try await client.query("""
+                UPDATE access_tokens AS t SET last_used = GREATEST(COALESCE(t.last_used, 0), u.t)
+                FROM unnest(\(ids)::text[], \(times)::float8[]) AS u(id, t) WHERE t.id = u.id
+                """, logger: logger)
         }
     }
 }

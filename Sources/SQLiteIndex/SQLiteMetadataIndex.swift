@@ -59,6 +59,23 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             "ALTER TABLE module_versions ADD COLUMN last_access REAL",
             "CREATE INDEX module_versions_by_downloads ON module_versions (downloads)",
         ]),
+        (3, [
+            """
+            CREATE TABLE access_tokens (
+                id TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL,
+                groups TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                secret_hash TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                expires_at REAL,
+                last_used REAL,
+                revoked_at REAL
+            )
+            """,
+            "CREATE TABLE access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)",
+            "INSERT INTO access_generation (id, generation) VALUES (1, 0)",
+        ]),
     ]
 
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
@@ -164,6 +181,76 @@ public final class SQLiteMetadataIndex: MetadataIndex {
                            modHash: row.column("mod_hash")?.string, zipSize: row.column("zip_size")?.integer.map(Int64.init),
                            storedAt: row.column("stored_at")?.double ?? 0, downloads: Int64(row.column("downloads")?.integer ?? 0),
                            lastAccess: row.column("last_access")?.double)
+        }
+    }
+}
+
+/// Tokens in the same file: created and revoked in one transaction with the generation
+/// that tells the server to reload them.
+extension SQLiteMetadataIndex: TokenStore {
+    public func insertToken(_ r: TokenRecord) async throws {
+        try await transaction {
+            _ = try await connection.query("""
+                INSERT INTO access_tokens (id, user_name, groups, scopes, secret_hash, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(r.id), .text(r.user), .text(r.groups.joined(separator: "\n")), .text(r.scopes.joined(separator: "\n")),
+                      .text(r.secretHash), .float(r.createdAt), r.expiresAt.map { .float($0) } ?? .null])
+            _ = try await connection.query("UPDATE access_generation SET generation = generation + 1 WHERE id = 1", [])
+        }
+    }
+
+    public func tokens() async throws -> [TokenRecord] {
+        try await connection.query("""
+            SELECT id, user_name, groups, scopes, secret_hash, created_at, expires_at, last_used, revoked_at
+            FROM access_tokens ORDER BY created_at, id
+            """, []).map { row in
+            TokenRecord(id: row.column("id")?.string ?? "", user: row.column("user_name")?.string ?? "",
+                        groups: Self.lines(row.column("groups")?.string), scopes: Self.lines(row.column("scopes")?.string),
+                        secretHash: row.column("secret_hash")?.string ?? "", createdAt: row.column("created_at")?.double ?? 0,
+                        expiresAt: row.column("expires_at")?.double, lastUsed: row.column("last_used")?.double,
+                        revokedAt: row.column("revoked_at")?.double)
+        }
+    }
+
+    public func revokeToken(id: String, at time: Double) async throws -> Bool {
+        var revoked = false
+        try await transaction {
+            let rows = try await connection.query(
+                "UPDATE access_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", [.float(time), .text(id)])
+            revoked = !rows.isEmpty
+            if revoked { _ = try await connection.query("UPDATE access_generation SET generation = generation + 1 WHERE id = 1", []) }
+        }
+        return revoked
+    }
+
+    public func tokenGeneration() async throws -> Int64 {
+        let rows = try await connection.query("SELECT generation FROM access_generation WHERE id = 1", [])
+        return Int64(rows.first?.column("generation")?.integer ?? 0)
+    }
+
+    public func recordTokenUse(_ uses: [String: Double]) async throws {
+        guard !uses.isEmpty else { return }
+        try await transaction {
+            for (id, time) in uses {
+                _ = try await connection.query("UPDATE access_tokens SET last_used = MAX(COALESCE(last_used, 0), ?) WHERE id = ?",
+                                                [.float(time), .text(id)])
+            }
+        }
+    }
+
+    static func lines(_ text: String?) -> [String] {
+        (text ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// `body` in one write transaction.
+    func transaction(_ body: () async throws -> Void) async throws {
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            try await body()
+            _ = try await connection.query("COMMIT", [])
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
         }
     }
 }

@@ -22,10 +22,14 @@ public enum WarrenHTTPServer {
         public var downloads: DownloadTally?
         /// Serve HTTPS with this certificate (nil: plain HTTP).
         public var tls: TLSCertificateStore?
+        /// Who may do what (nil: everyone everything, no credentials looked at).
+        public var access: AccessControl?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
-                    accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil) {
+                    accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil,
+                    access: AccessControl? = nil) {
             self.accessLog = accessLog
+            self.access = access
             self.tls = tls
             self.downloads = downloads
             self.host = host
@@ -45,7 +49,8 @@ public enum WarrenHTTPServer {
         let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
-                                       downloads: settings.downloads, zeroCopy: settings.tls == nil)
+                                       downloads: settings.downloads, zeroCopy: settings.tls == nil,
+                                       access: settings.access)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger
@@ -59,7 +64,7 @@ public enum WarrenHTTPServer {
             server: HTTPServerBuilder { respond in
                 WarrenHTTP1Channel(inner: HTTP1Channel(responder: respond, configuration: .init(httpDecoderConfiguration: decoder)),
                                    table: hot, limits: limits, registry: registry, logger: requestLogger,
-                                   accessLog: settings.accessLog, tls: settings.tls)
+                                   accessLog: settings.accessLog, tls: settings.tls, access: settings.access)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port),

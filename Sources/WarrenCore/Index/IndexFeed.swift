@@ -13,8 +13,12 @@ public enum IndexFeed {
 
     /// `/catalog?token=…&pagesize=…` as Athens answers: `{"modules":[{"module","version"}],
     /// "next":token}`, the token naming where the next page starts ("" on the last page).
-    public static func catalogJSON(_ versions: [IndexedVersion], pageSize: Int) -> String {
-        let items = versions.map { "{\"module\":\(jsonString($0.module)),\"version\":\(jsonString($0.version))}" }
+    ///
+    /// `visible` leaves out entries the caller may not see; paging still follows the
+    /// whole index, so a page may hold fewer entries than asked for.
+    public static func catalogJSON(_ versions: [IndexedVersion], pageSize: Int, visible: (String) -> Bool = { _ in true }) -> String {
+        let items = versions.filter { visible($0.module) }
+            .map { "{\"module\":\(jsonString($0.module)),\"version\":\(jsonString($0.version))}" }
         let next = versions.count == pageSize ? versions.last.map { catalogToken($0.module, $0.version) } ?? "" : ""
         return "{\"modules\":[\(items.joined(separator: ","))],\"next\":\(jsonString(next))}\n"
     }

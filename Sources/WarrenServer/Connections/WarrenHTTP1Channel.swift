@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 import NIOSSL
+import WarrenCore
 
 /// Warren's HTTP/1 child channel: Hummingbird's, with Warren's own handlers around it.
 ///
@@ -39,6 +40,8 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     let accessLog: AccessLog?
     /// Serve HTTPS with this store's certificate (nil: plain HTTP).
     var tls: TLSCertificateStore?
+    /// Access rules for the fast path (nil: everyone everything).
+    var access: AccessControl?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard let ticket = registry.admit(channel) else {
@@ -52,7 +55,7 @@ struct WarrenHTTP1Channel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             try Self.addWarrenHandlers(to: pipeline, before: try pipeline.handler(type: HTTP1ToHTTPServerCodec.self),
                                        limits: limits, ticket: ticket, registry: registry, table: table, logger: self.logger,
-                                       accessLog: accessLog, fileRegions: tls == nil)
+                                       accessLog: accessLog, fileRegions: tls == nil, access: access)
             try addTLS(to: channel)
             return .serving(value)
         }.flatMapErrorThrowing { error in
@@ -66,10 +69,11 @@ struct WarrenHTTP1Channel: ServerChildChannel {
     /// HTTP-types parts; nil: at the end). The fuzzing harness builds the same pipeline.
     static func addWarrenHandlers(to pipeline: ChannelPipeline.SynchronousOperations, before codec: (any ChannelHandler)?,
                                   limits: ClientLimits, ticket: ConnectionRegistry.Ticket, registry: ConnectionRegistry,
-                                  table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true) throws {
+                                  table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true,
+                                  access: AccessControl? = nil) throws {
         let guardHandler = ConnectionGuardHandler(limits: limits, ticket: ticket, registry: registry)
         try pipeline.addHandler(guardHandler, position: .first)
-        let hot = HotResponseHandler(table: table, logger: logger, accessLog: accessLog, fileRegions: fileRegions)
+        let hot = HotResponseHandler(table: table, logger: logger, accessLog: accessLog, fileRegions: fileRegions, access: access)
         try pipeline.addHandler(hot, position: codec.map { .before($0) } ?? .last)
         try pipeline.addHandler(HTTPSemanticsHandler(connection: guardHandler), position: .before(hot))
     }

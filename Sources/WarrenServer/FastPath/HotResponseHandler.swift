@@ -24,9 +24,10 @@ import WarrenCore
 /// thousands of requests for a zip and reading none must not make Warren open the zip
 /// thousands of times; `ConnectionGuardHandler` stops reading the socket meanwhile).
 ///
-/// Whatever the ordinary path decides per request must be decided here too, or the
-/// request passed on: today that is nothing (every cached artifact is public to every
-/// client); client authentication and per-module ACLs will have to be checked here.
+/// Whatever the ordinary path decides per request is decided here too, or the request
+/// passed on: with access rules, an answer goes out here only when the caller (no
+/// credentials, or a good token) may read the entry's module; anything else (a bad
+/// token, a refusal) goes the ordinary way, which says why.
 final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -39,6 +40,8 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether stored files may go out with sendfile; not through TLS, which must see the
     /// bytes (those requests take the ordinary path, which streams them).
     private let fileRegions: Bool
+    /// Who may read what (nil: everyone everything).
+    private let access: AccessControl?
     /// Requests passed on whose responses have not ended yet.
     private var pendingOnSlowPath = 0
     /// The request being read was answered here: its remaining parts are dropped.
@@ -47,8 +50,9 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var fileInFlight = false
     private var queued = CircularBuffer<HTTPServerRequestPart>()
 
-    init(table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true) {
+    init(table: HotResponseTable, logger: Logger, accessLog: AccessLog?, fileRegions: Bool = true, access: AccessControl? = nil) {
         self.table = table
+        self.access = access
         self.fileRegions = fileRegions
         self.logger = logger
         self.accessLog = accessLog
@@ -114,7 +118,26 @@ final class HotResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         else { return nil }
         guard let entry = table.get(request.uri) else { return nil }
         if !fileRegions, case .file = entry.body { return nil }
+        if let access, !mayRead(entry, request, access: access) { return nil }
         return entry
+    }
+
+    /// The same decision the ordinary path makes, from memory; false passes the request
+    /// on (it may still be served there, or refused with the reason).
+    private func mayRead(_ entry: HotResponseTable.Entry, _ request: HTTPRequestHead, access: AccessControl) -> Bool {
+        guard let module = entry.module else { return false }
+        var principal = Principal.anonymous
+        if let authorization = request.headers.first(name: "authorization") {
+            guard case .principal(let who) = access.authenticator.peek(authorization: authorization, recordUse: true),
+                  who != .anonymous else { return false }
+            principal = who
+        }
+        guard case .allowed = access.policy.decide(principal, module: module) else { return false }
+        if let download = entry.download, access.policy.isClaimed(module) {
+            access.audit?.record(.init(action: "download", principal: principal, target: download.module + "@" + download.version,
+                                       result: "allowed"))
+        }
+        return true
     }
 
     /// Writes the answer; false, having written nothing, when a stored file cannot be

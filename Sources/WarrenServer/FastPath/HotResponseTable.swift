@@ -40,9 +40,13 @@ public final class HotResponseTable: Sendable {
         let cost: Int
         /// For a zip: the download to count each time it is answered.
         let download: DownloadMark?
+        /// The module it belongs to, checked against the access rules on every answer
+        /// (nil: not a module's answer; with access rules, such answers go the ordinary way).
+        let module: String?
 
-        init(head: HTTPResponseHead, body: Body, endpoint: String, download: DownloadMark? = nil) {
+        init(head: HTTPResponseHead, body: Body, endpoint: String, download: DownloadMark? = nil, module: String? = nil) {
             self.head = head
+            self.module = module
             self.download = download
             self.body = body
             self.endpoint = endpoint
@@ -85,7 +89,8 @@ public final class HotResponseTable: Sendable {
 
     /// Remembers what the slow path answered, if it can be replayed: an immutable
     /// artifact, in memory or stored whole, answered with a 200 and its full body.
-    func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String, download: DownloadMark? = nil) {
+    func remember(rawPath: String, served: ServedArtifact, headers: HTTPFields, endpoint: String, download: DownloadMark? = nil,
+                  module: String? = nil) {
         guard capacity > 0, served.isImmutable else { return }
         let body: Body
         switch served.body {
@@ -100,7 +105,7 @@ public final class HotResponseTable: Sendable {
         fields[.date] = nil
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
         for field in fields { head.headers.add(name: field.name.rawName, value: field.value) }
-        let entry = Entry(head: head, body: body, endpoint: endpoint, download: download)
+        let entry = Entry(head: head, body: body, endpoint: endpoint, download: download, module: module)
         guard entry.cost <= capacity / 8 else { return }
         state.withLock { s in
             if let old = s.entries.updateValue(entry, forKey: rawPath) {

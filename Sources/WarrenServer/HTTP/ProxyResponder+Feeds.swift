@@ -10,7 +10,8 @@ extension ProxyResponder {
     /// Most entries one page may hold (index.golang.org's limit too).
     static let maxFeedPage = 2000
 
-    func feed(_ which: String, index: any MetadataIndex, query: Parameters) async -> Response {
+    /// `visible`: whether the caller may see a module (access rules).
+    func feed(_ which: String, index: any MetadataIndex, query: Parameters, visible: @escaping (String) -> Bool = { _ in true }) async -> Response {
         do {
             if which == "index" {
                 var since = 0.0
@@ -21,7 +22,7 @@ extension ProxyResponder {
                     since = parsed
                 }
                 let limit = try Self.pageSize(query["limit"].map(String.init), name: "limit")
-                return Self.feedAnswer(IndexFeed.indexLines(try await index.feed(since: since, limit: limit)),
+                return Self.feedAnswer(IndexFeed.indexLines(try await index.feed(since: since, limit: limit).filter { visible($0.module) }),
                                        contentType: "application/json; charset=utf-8")
             }
             let size = try Self.pageSize(query["pagesize"].map(String.init), name: "pagesize")
@@ -32,7 +33,7 @@ extension ProxyResponder {
                 }
                 after = parsed
             }
-            return Self.feedAnswer(IndexFeed.catalogJSON(try await index.catalog(after: after, limit: size), pageSize: size),
+            return Self.feedAnswer(IndexFeed.catalogJSON(try await index.catalog(after: after, limit: size), pageSize: size, visible: visible),
                                    contentType: "application/json")
         } catch let bad as BadPageSize {
             return Self.text(.badRequest, bad.message)

@@ -33,6 +33,8 @@ public struct ProxyResponder: HTTPResponder {
     let downloads: DownloadTally?
     /// Stored files go out with sendfile (not through TLS, which must see the bytes).
     let zeroCopy: Bool
+    /// Who may do what (nil: everyone everything, and no credentials are looked at).
+    let access: AccessControl?
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -41,8 +43,9 @@ public struct ProxyResponder: HTTPResponder {
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
-                zeroCopy: Bool = true, threadPool: NIOThreadPool = .singleton) {
+                zeroCopy: Bool = true, access: AccessControl? = nil, threadPool: NIOThreadPool = .singleton) {
         self.accessLog = accessLog
+        self.access = access
         self.downloads = downloads
         self.zeroCopy = zeroCopy
         self.hot = hot
@@ -76,6 +79,17 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, problem ?? "ready"), endpoint: "readyz")
         case "/metrics":
             guard let metrics else { break }
+            if let access, !access.policy.metrics.isOpen {
+                switch await checkAccess(access, request: request, context: context, module: nil, action: "metrics") {
+                case .failure(let refused): return log.finish(refused.response, endpoint: "metrics")
+                case .success(let (principal, _)):
+                    guard access.policy.mayReadMetrics(principal) else {
+                        let r = principal == .anonymous ? Self.challenge("reading metrics needs a Warren token")
+                            : Self.text(.forbidden, "403 Forbidden: \(principal.displayName) may not read metrics")
+                        return log.finish(r, endpoint: "metrics")
+                    }
+                }
+            }
             return log.finish(metrics.response(), endpoint: "metrics")
         default:
             break
@@ -98,10 +112,29 @@ public struct ProxyResponder: HTTPResponder {
 
         // Module paths need a dot in their first element, so these names cannot be one.
         if relative == "index" || relative == "catalog", let index {
-            return log.finish(await feed(String(relative), index: index, query: request.uri.queryParameters), endpoint: String(relative))
+            var visible: (String) -> Bool = { _ in true }
+            if let access {
+                switch await checkAccess(access, request: request, context: context, module: nil, action: String(relative)) {
+                case .failure(let refused): return log.finish(refused.response, endpoint: String(relative))
+                case .success(let (principal, _)):
+                    visible = { access.policy.rights(of: principal, on: $0).contains(.read) }
+                }
+            }
+            return log.finish(await feed(String(relative), index: index, query: request.uri.queryParameters, visible: visible),
+                              endpoint: String(relative))
         }
 
         if relative.hasPrefix("sumdb/") {
+            if let access {
+                // Checksum databases hold public data: whoever may read anything may ask.
+                switch await checkAccess(access, request: request, context: context, module: nil, action: "sumdb") {
+                case .failure(let refused): return log.finish(refused.response, endpoint: "sumdb")
+                case .success(let (principal, _)):
+                    if principal == .anonymous, access.policy.anonymous == nil {
+                        return log.finish(Self.challenge("the checksum database proxy needs a Warren token"), endpoint: "sumdb")
+                    }
+                }
+            }
             return await sumdb(String(relative.dropFirst("sumdb/".count)), request: request, context: context, log: log)
         }
 
@@ -120,7 +153,24 @@ public struct ProxyResponder: HTTPResponder {
         if case .artifact(let module, let version, .zip) = proxyRequest, let downloads {
             log.download = DownloadMark(tally: downloads, module: module, version: version)
         }
-        let allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
+        log.module = proxyRequest.module
+        var allowFetch = request.headers[Self.disableFetch]?.lowercased() != "true"
+        var principal = Principal.anonymous
+        var mayFetch = true
+        if let access {
+            switch await checkAccess(access, request: request, context: context, module: proxyRequest.module, action: endpoint) {
+            case .failure(let refused):
+                return log.finish(refused.response, endpoint: endpoint)
+            case .success(let (who, fetch)):
+                (principal, mayFetch) = (who, fetch)
+                allowFetch = allowFetch && fetch
+                log.restricted = access.policy.isClaimed(proxyRequest.module)
+                if log.restricted, case .artifact(let module, let version, .zip) = proxyRequest {
+                    access.audit?.record(.init(action: "download", principal: who, address: context.channel.remoteAddress?.ipAddress,
+                                               target: module + "@" + version, result: "allowed"))
+                }
+            }
+        }
 
         // A large stored zip may be fetched from the bucket itself (--s3-redirect-over).
         if case .artifact(let module, let version, .zip) = proxyRequest, let redirecting = storage as? any RedirectingStorage,
@@ -138,6 +188,9 @@ public struct ProxyResponder: HTTPResponder {
         do {
             served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)
         } catch {
+            if !mayFetch, error.kind == .notFound {
+                return log.finish(Self.fetchRefused(principal, module: proxyRequest.module), endpoint: endpoint)
+            }
             if error.isServerSide {
                 logger.warning("request failed", metadata: ["path": "\(rawPath)", "status": "\(error.statusCode)", "error": "\(error.message)", "detail": "\(error.detail ?? "")"])
             }

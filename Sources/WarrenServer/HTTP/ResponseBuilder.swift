@@ -31,7 +31,7 @@ struct ResponseBuilder {
         var log = log
         var headers = HTTPFields()
         headers[.contentType] = served.contentType
-        headers[.cacheControl] = served.cachePolicy.headerValue
+        headers[.cacheControl] = served.cachePolicy.headerValue(shared: !log.restricted)
         headers[ProxyResponder.cacheHeader] = served.cacheStatus.rawValue
         if let etag = served.etag { headers[.eTag] = etag }
         if let lm = served.lastModified { headers[.lastModified] = HTTPDate.format(lm) }
@@ -78,7 +78,7 @@ struct ResponseBuilder {
             case .none:
                 headers[.contentLength] = String(size)
                 if let path = request.head.path {
-                    hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download)
+                    hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download, module: log.module)
                 }
                 return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
             }
@@ -99,7 +99,7 @@ struct ResponseBuilder {
             }
             headers[.contentLength] = String(max(0, range.length))
             if status == .ok, let path = request.head.path {
-                hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download)
+                hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download, module: log.module)
             }
             if head || range.length <= 0 {
                 return log.finish(Response(status: status, headers: headers), endpoint: endpoint)

@@ -17,6 +17,11 @@ struct RequestLogLine: Sendable {
     /// Set for a zip request: counted as a download once a full answer (or a redirect
     /// to the bucket) has gone out.
     var download: DownloadMark?
+    /// The module asked for (for the fast path's access checks).
+    var module: String?
+    /// Only some callers may have this answer (a rule protects the module): no shared
+    /// caching.
+    var restricted = false
 
     init(method: String, path: String, start: ContinuousClock.Instant, logger: Logger, accessLog: AccessLog?) {
         self.method = method

@@ -128,6 +128,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The certificate's private key (PEM), with --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
+    @Option(help: ArgumentHelp("What callers without a token may do with modules no permission rule names: off, read (what is cached), or fetch. (default: fetch)", valueName: "off|read|fetch"))
+    var anonymous: String?
+
+    @Option(help: ArgumentHelp("Access rules, 'WHO RIGHTS PATTERNS' separated by ';' (WHO: anonymous, authenticated, user:NAME, group:NAME; RIGHTS: read,fetch,publish,admin). A module a rule names is open only to those its rules grant.", valueName: "rules"))
+    var permissions: String?
+
+    @Option(name: .customLong("hide-forbidden"), help: ArgumentHelp("Answer 404 instead of 403 for modules the caller may not read. (default: off)", valueName: "on|off"))
+    var hideForbidden: String?
+
+    @Option(name: .customLong("metrics-access"), help: ArgumentHelp("Who may read /metrics: anonymous, authenticated or admin. Probes are never restricted. (default: anonymous)", valueName: "level"))
+    var metricsAccess: String?
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("Append security events (refusals, protected downloads, tokens) as JSON lines to this file, or - for stderr. (default: none)", valueName: "file"))
+    var auditLog: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -142,7 +157,8 @@ struct ServeCommand: AsyncParsableCommand {
             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ",")),
             ("storage", storage), ("s3-endpoint", s3Endpoint), ("s3-region", s3Region), ("s3-path-style", s3PathStyle),
             ("local-cache-size", localCacheSize), ("database", database), ("s3-redirect-over", s3RedirectOver),
-            ("tls-cert", tlsCert), ("tls-key", tlsKey),
+            ("tls-cert", tlsCert), ("tls-key", tlsKey), ("anonymous", anonymous), ("permissions", permissions),
+            ("hide-forbidden", hideForbidden), ("metrics-access", metricsAccess), ("audit-log", auditLog),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -223,6 +239,14 @@ enum WarrenServe {
             throw ExitCode(2)
         }
         let storage = opened.storage
+        let access: AccessControl?
+        do {
+            access = try await AccessSetup.make(settings: settings, tokens: opened.index as? any TokenStore, logger: logger)
+        } catch {
+            printError("warren serve: \(error)")
+            await opened.shutdown()
+            throw ExitCode(2)
+        }
         let metrics = MetricsEndpoint.bootstrap()
         let clients = HTTPClientFactory(configuration: configuration)
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
@@ -242,7 +266,8 @@ enum WarrenServe {
         defer { accessLog.flush() }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
-                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls),
+                           hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls,
+                            access: access),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
@@ -257,6 +282,7 @@ enum WarrenServe {
                                              logger: logger)
         var services: [any Service] = [app, maintenance]
         if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
+        if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, logger: logger)) }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -55,6 +55,10 @@ struct ServeSettings: Equatable {
     /// Serve HTTPS with this certificate (PEM, chain included) and key; both or neither.
     var tlsCertificate: String?
     var tlsKey: String?
+    /// Who may do what (`anonymous`, `permissions`, `hide-forbidden`, `metrics-access`).
+    var access = AccessPolicy.open
+    /// Where security events go (nil: nowhere; `-`: stderr).
+    var auditLog: String?
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -68,7 +72,7 @@ struct ServeSettings: Equatable {
         "client-header-timeout", "client-idle-timeout", "client-send-timeout", "client-min-send-rate",
         "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
         "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database", "s3-redirect-over",
-        "tls-cert", "tls-key",
+        "tls-cert", "tls-key", "anonymous", "permissions", "hide-forbidden", "metrics-access", "audit-log",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -175,6 +179,24 @@ struct ServeSettings: Equatable {
             s3.redirectOver = value == "off" || value.isEmpty ? nil : Int64(try Self.parseSize(value))
         case "database":
             database = try DatabaseSetting.parse(value)
+        case "anonymous":
+            switch value {
+            case "off": access.anonymous = nil
+            case "read": access.anonymous = .read
+            case "fetch": access.anonymous = .fetch
+            default: throw Problem(description: "want off, read or fetch")
+            }
+        case "permissions":
+            access.rules = try value.split(whereSeparator: { $0 == "\n" || $0 == ";" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { line in try AccessRule(line) }
+        case "hide-forbidden": access.hideForbidden = try Self.parseSwitch(value)
+        case "metrics-access":
+            guard let level = AccessPolicy.MetricsAccess(rawValue: value) else {
+                throw Problem(description: "want anonymous, authenticated or admin")
+            }
+            access.metrics = level
+        case "audit-log": auditLog = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         case "tls-cert", "tls-key":
             let path = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
             if key == "tls-cert" { tlsCertificate = path } else { tlsKey = path }
@@ -299,8 +321,9 @@ struct ServeSettings: Equatable {
             case let d as Double: out[key] = String(d)
             case let b as Bool: out[key] = String(b)
             case let list as [Any] where list.allSatisfy({ $0 is String }):
-                // Lists (several sumdb entries) read like repeated flags.
-                out[key] = list.compactMap { $0 as? String }.joined(separator: ",")
+                // Lists (several sumdb entries) read like repeated flags; permission
+                // lines hold commas of their own.
+                out[key] = list.compactMap { $0 as? String }.joined(separator: key == "permissions" ? "\n" : ",")
             default: throw Problem(description: "config file \(path): \(key) must be a single value")
             }
         }

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Who a request's credentials say it is: `Authorization: Basic` (the go command sends
+/// `.netrc` entries and GOPROXY userinfo this way; the token is the password, or the
+/// user name when there is no password) or `Authorization: Bearer`.
+///
+/// Everything it needs is in memory (`TokenCache`), so the fast path can call it on the
+/// event loop. Failures count against the client's address and the user name it gave
+/// (`FailedAuthenticationLimiter`); past the limit, the answer is 429 before any token
+/// is looked at.
+public struct Authenticator: Sendable {
+    public let tokens: TokenCache?
+    public let limiter: FailedAuthenticationLimiter
+
+    public init(tokens: TokenCache?, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter()) {
+        self.tokens = tokens
+        self.limiter = limiter
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case principal(Principal)
+        /// 401, with the reason.
+        case rejected(String)
+        /// 429: too many failures; try again after this many seconds.
+        case throttled(retryAfter: Int)
+    }
+
+    /// As `authenticate`, but a token this replica has not heard of yet (created a moment
+    /// ago, perhaps on another replica) is looked up in the store first.
+    public func authenticateLookingUp(authorization: String?, address: String?) async -> Outcome {
+        let outcome = authenticate(authorization: authorization, address: address, countFailure: false)
+        guard case .rejected = outcome, let tokens, let token = presentedToken(authorization), !tokens.knows(id: token.id) else {
+            return authenticate(authorization: authorization, address: address)
+        }
+        await tokens.refreshForUnknownToken()
+        return authenticate(authorization: authorization, address: address)
+    }
+
+    /// The token in the header, if it holds one.
+    func presentedToken(_ authorization: String?) -> AccessToken? {
+        guard let authorization else { return nil }
+        let lower = authorization.lowercased()
+        if lower.hasPrefix("bearer ") { return AccessToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
+        guard lower.hasPrefix("basic "), let decoded = Data(base64Encoded: String(authorization.dropFirst(6))),
+              let pair = String(data: decoded, encoding: .utf8) else { return nil }
+        let parts = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return AccessToken(parts.count == 2 && !parts[1].isEmpty ? String(parts[1]) : String(parts.first ?? ""))
+    }
+
+    public func authenticate(authorization: String?, address: String?) -> Outcome {
+        authenticate(authorization: authorization, address: address, countFailure: true)
+    }
+
+    func authenticate(authorization: String?, address: String?, countFailure: Bool) -> Outcome {
+        guard let authorization, !authorization.isEmpty else { return .principal(.anonymous) }
+        var keys = address.map { ["address:" + $0] } ?? []
+        let presented: String
+        let lower = authorization.lowercased()
+        if lower.hasPrefix("basic ") {
+            guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                  let pair = String(data: decoded, encoding: .utf8) else {
+                return fail(keys, "malformed Basic credentials", count: countFailure)
+            }
+            let user = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let password = pair.dropFirst(user.count + 1)
+            presented = password.isEmpty ? user : String(password)
+            if !password.isEmpty, !user.isEmpty { keys.append("user:" + user) }
+        } else if lower.hasPrefix("bearer ") {
+            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        } else {
+            return fail(keys, "unsupported Authorization scheme (use Basic or Bearer with a Warren token)", count: countFailure)
+        }
+        if let wait = limiter.retryAfter(keys) { return .throttled(retryAfter: wait) }
+        guard let token = AccessToken(presented) else { return fail(keys, "the credentials are not a Warren token", count: countFailure) }
+        guard let identity = tokens?.identity(for: token) else {
+            let stale = tokens?.isInactive(token) ?? false
+            return fail(keys, stale ? "the token has expired or was revoked" : "the token is unknown, expired or revoked",
+                        count: countFailure && !stale)
+        }
+        return .principal(.user(identity))
+    }
+
+    /// Who the credentials name, without counting anything (for the audit line of a
+    /// request refused for another reason).
+    public func peek(authorization: String?, recordUse: Bool = false) -> Outcome {
+        guard let tokens, let token = presentedToken(authorization),
+              let identity = tokens.identity(for: token, recordUse: recordUse) else {
+            return .principal(.anonymous)
+        }
+        return .principal(.user(identity))
+    }
+
+    private func fail(_ keys: [String], _ reason: String, count: Bool = true) -> Outcome {
+        if let wait = limiter.retryAfter(keys) { return .throttled(retryAfter: wait) }
+        if count { limiter.failed(keys) }
+        return .rejected(reason)
+    }
+}

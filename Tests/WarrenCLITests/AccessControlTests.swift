@@ -1,0 +1,196 @@
+import Foundation
+import TestServers
+import Testing
+
+/// Tokens and permission rules with the real go command over TLS (it sends `.netrc`
+/// credentials only over HTTPS): what each caller may download, the answers it prints
+/// when it may not, scopes, revocation and expiry, the fast path, throttling, metrics
+/// and feeds, and no secret anywhere afterwards.
+@Suite struct AccessControlTests {
+    let fixture = ModuleFixture.shared
+
+    /// A token made with `warren token create` on the server's own database.
+    static func token(_ warren: WarrenServerProcess, _ arguments: [String]) throws -> (text: String, id: String) {
+        let r = try WarrenBinary.run(["token", "create", "--data-dir", warren.dataDir] + arguments)
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = String(text.dropFirst(4).prefix(16))
+        return (text, id)
+    }
+
+    /// The go command with `.netrc` naming the token for 127.0.0.1.
+    static func client(_ url: String, ca: TestCertificateAuthority, token: String?) throws -> GoClient {
+        let go = GoClient(proxy: url, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        if let token {
+            try Data("machine 127.0.0.1 login someone password \(token)\n".utf8).write(to: URL(fileURLWithPath: go.home + "/.netrc"))
+        }
+        return go
+    }
+
+    static func get(_ url: String, token: String?, ca: TestCertificateAuthority) throws -> (status: String, body: String) {
+        var arguments = ["-sS", "--cacert", ca.certificatePath, "-w", "\n%{http_code}"]
+        if let token { arguments += ["-u", "someone:" + token] }
+        let r = try TestProcess.run("/usr/bin/curl", arguments + [url])
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test func theGoCommandGetsWhatItsTokenAllows() async throws {
+        let ca = try TestCertificateAuthority()
+        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
+        try ca.issue(commonName: "warren", certificate: certificate, key: key)
+        let audit = ca.directory + "/audit.log"
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key, "--audit-log", audit,
+            "--permissions", "group:corp read,fetch github.com/kr/*; user:carol read github.com/google/*; user:root admin *",
+        ])
+        defer { warren.stop() }
+        let url = "https://127.0.0.1:\(warren.port)"
+        let alice = try Self.token(warren, ["--user", "alice", "--group", "corp"])
+        let narrowed = try Self.token(warren, ["--user", "alice", "--group", "corp", "--scope", "read:github.com/kr/*"])
+        let carol = try Self.token(warren, ["--user", "carol"])
+        let dave = try Self.token(warren, ["--user", "dave"])
+        let root = try Self.token(warren, ["--user", "root"])
+        let shortLived = try Self.token(warren, ["--user", "erin", "--group", "corp", "--expires", "3s"])
+        let secrets = [alice, narrowed, carol, dave, root, shortLived].map(\.text)
+
+        // No token: the protected module is refused with Warren's reason; public ones are not.
+        let anonymous = try Self.client(url, ca: ca, token: nil)
+        let refused = try await anonymous.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(refused.status != 0 && refused.stderr.contains("401 Unauthorized") && refused.stderr.contains("needs a Warren token"),
+                "\(refused.stderr)")
+        #expect(try await anonymous.run(["mod", "download", "gopkg.in/yaml.v3@v3.0.1"]).status == 0)
+
+        // alice (group corp): the protected module and a public one.
+        let a = try await Self.client(url, ca: ca, token: alice.text).run(["mod", "download", "github.com/kr/text@v0.2.0", "gopkg.in/yaml.v3@v3.0.1"])
+        #expect(a.status == 0, "\(a.stderr)")
+        // dave has a good token and no right: 403 with the reason.
+        let d = try await Self.client(url, ca: ca, token: dave.text).run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(d.status != 0 && d.stderr.contains("403 Forbidden") && d.stderr.contains("dave may not read github.com/kr/text"), "\(d.stderr)")
+        // carol may read google/* but not fetch: refused until root has fetched it.
+        let carolGo = try Self.client(url, ca: ca, token: carol.text)
+        let c1 = try await carolGo.run(["mod", "download", "github.com/google/go-cmp@v0.5.9"])
+        #expect(c1.status != 0 && c1.stderr.contains("may read what is cached") && c1.stderr.contains("not fetch"), "\(c1.stderr)")
+        #expect(try await Self.client(url, ca: ca, token: root.text).run(["mod", "download", "github.com/google/go-cmp@v0.5.9"]).status == 0)
+        let c2 = try await carolGo.run(["mod", "download", "github.com/google/go-cmp@v0.5.9"])
+        #expect(c2.status == 0, "\(c2.stderr)")
+        // A scope narrows alice's token to reading: cached kr/text yes, fetching kr/pretty no.
+        let n = try Self.client(url, ca: ca, token: narrowed.text)
+        #expect(try await n.run(["mod", "download", "github.com/kr/text@v0.2.0"]).status == 0)
+        let n2 = try await n.run(["mod", "download", "github.com/kr/pretty@v0.3.1"])
+        #expect(n2.status != 0 && n2.stderr.contains("not fetch"), "\(n2.stderr)")
+
+        // The feeds show each caller only what it may read.
+        let feedAnonymous = try Self.get(url + "/index", token: nil, ca: ca)
+        let feedAlice = try Self.get(url + "/index", token: alice.text, ca: ca)
+        #expect(feedAnonymous.status == "200" && !feedAnonymous.body.contains("github.com/kr/") && feedAnonymous.body.contains("gopkg.in/yaml.v3"))
+        #expect(feedAlice.body.contains("github.com/kr/text"))
+        // Answers for protected modules are not for shared caches.
+        let headers = try TestProcess.run("/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", "--cacert", ca.certificatePath,
+                                                            "-u", "x:" + alice.text, url + "/github.com/kr/text/@v/v0.2.0.mod"]).stdout
+        #expect(headers.lowercased().contains("cache-control: private"), "\(headers)")
+
+        // Revoked: refused within about a second, without a restart.
+        #expect(try Self.get(url + "/github.com/kr/text/@v/list", token: alice.text, ca: ca).status == "200")
+        let revoke = try WarrenBinary.run(["token", "revoke", alice.id, "--data-dir", warren.dataDir])
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        let gone = await offThreadWait { eventually(timeout: 10) { (try? Self.get(url + "/github.com/kr/text/@v/list", token: alice.text, ca: ca).status) == "401" } }
+        #expect(gone, "a revoked token still works")
+        let afterRevoke = try await Self.client(url, ca: ca, token: alice.text).run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(afterRevoke.status != 0 && afterRevoke.stderr.contains("401"), "\(afterRevoke.stderr)")
+        // Expired: refused once its time is up.
+        let expired = await offThreadWait { eventually(timeout: 15) { (try? Self.get(url + "/github.com/kr/text/@v/list", token: shortLived.text, ca: ca).status) == "401" } }
+        #expect(expired, "an expired token still works")
+        let list = try WarrenBinary.run(["token", "list", "--data-dir", warren.dataDir])
+        #expect(list.stdout.contains("\(alice.id) alice revoked") && list.stdout.contains("\(shortLived.id) erin expired"), "\(list.stdout)")
+
+        // Refusals and protected downloads are in the audit log; no secret is anywhere.
+        let auditText = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
+        #expect(auditText.contains("\"action\":\"zip\"") || auditText.contains("\"result\":\"denied\""), "\(auditText.prefix(500))")
+        #expect(auditText.contains("\"action\":\"download\",\"user\":\"alice\""), "\(auditText.prefix(2000))")
+        let metrics = try Self.get(url + "/metrics", token: nil, ca: ca).body
+        let everything = [warren.stderr, warren.process.stdout.text, auditText, metrics, list.stdout, list.stderr,
+                          refused.stderr, d.stderr, c1.stderr, n2.stderr, afterRevoke.stderr]
+        for secret in secrets {
+            let hidden = String(secret.split(separator: "_").last ?? "")
+            #expect(!everything.contains { $0.contains(hidden) }, "a token secret was written out")
+        }
+    }
+
+    @Test func theFastPathRefusesWhatTheOrdinaryPathRefuses() async throws {
+        let module = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--permissions", "group:corp read,fetch github.com/kr/*",
+        ])
+        defer { warren.stop() }
+        let alice = try Self.token(warren, ["--user", "alice", "--group", "corp"])
+        let dave = try Self.token(warren, ["--user", "dave"])
+        func get(_ path: String, _ token: String?) async throws -> HTTPExchange {
+            let headers = token.map { [("Authorization", "Bearer " + $0)] } ?? []
+            return try await HTTP.get(warren.url + "/" + path, headers: headers)
+        }
+        func hotAnswers() async throws -> Int {
+            let text = try await HTTP.get(warren.url + "/metrics").text
+            let line = text.split(separator: "\n").first { $0.hasPrefix("warren_hot_path_answers_total") }
+            return Int(line?.split(separator: " ").last ?? "") ?? 0
+        }
+        let paths = ["mod", "zip", "info"].map { ModuleFixture.artifactPath(module.path, module.version, $0) }
+        // alice's requests put the protected answers in the fast path's table, and then
+        // are answered from it.
+        for _ in 0..<2 { for path in paths { #expect(try await get(path, alice.text).status == 200) } }
+        let before = try await hotAnswers()
+        for path in paths { #expect(try await get(path, alice.text).status == 200) }
+        #expect(try await hotAnswers() >= before + paths.count, "the fast path did not answer alice")
+        // The same paths, now hot, stay closed to the others.
+        for path in paths {
+            let anonymous = try await get(path, nil)
+            #expect(anonymous.status == 401 && anonymous.headers["WWW-Authenticate"].first == "Basic realm=\"warren\"", "\(anonymous.text)")
+            #expect(try await get(path, dave.text).status == 403)
+            #expect(try await get(path, "wrn_0000000000000000_notatokenatallnotatokenatall").status == 401)
+        }
+        // A public module stays on the fast path for everyone.
+        let yaml = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
+        let publicPath = ModuleFixture.artifactPath(yaml.path, yaml.version, "mod")
+        for _ in 0..<3 { #expect(try await get(publicPath, nil).status == 200) }
+    }
+
+    @Test func refusalsCanBeHiddenAndMetricsRestricted() async throws {
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--permissions", "group:corp read,fetch github.com/kr/*; user:root admin *",
+            "--hide-forbidden", "on", "--metrics-access", "admin", "--anonymous", "read",
+        ])
+        defer { warren.stop() }
+        let dave = try Self.token(warren, ["--user", "dave"])
+        let root = try Self.token(warren, ["--user", "root"])
+        let bearer = { (t: String) in [("Authorization", "Bearer " + t)] }
+        let hidden = try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: bearer(dave.text))
+        #expect(hidden.status == 404 && !hidden.text.contains("dave"), "\(hidden.status) \(hidden.text)")
+        // --anonymous read: what is not cached cannot be fetched without a token.
+        let notCached = try await HTTP.get(warren.url + "/gopkg.in/yaml.v3/@v/v3.0.1.mod")
+        #expect(notCached.status == 401 && notCached.text.contains("fetching it needs a Warren token"), "\(notCached.text)")
+        #expect(try await HTTP.get(warren.url + "/gopkg.in/yaml.v3/@v/v3.0.1.mod", headers: bearer(root.text)).status == 200)
+        #expect(try await HTTP.get(warren.url + "/gopkg.in/yaml.v3/@v/v3.0.1.mod").status == 200)
+        // Probes are never restricted; metrics are, here to admins.
+        #expect(try await HTTP.get(warren.url + "/healthz").status == 200)
+        #expect(try await HTTP.get(warren.url + "/readyz").status == 200)
+        #expect(try await HTTP.get(warren.url + "/metrics").status == 401)
+        #expect(try await HTTP.get(warren.url + "/metrics", headers: bearer(dave.text)).status == 403)
+        #expect(try await HTTP.get(warren.url + "/metrics", headers: bearer(root.text)).status == 200)
+    }
+
+    @Test func guessingTokensIsThrottled() async throws {
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--permissions", "group:corp read,fetch github.com/kr/*",
+        ])
+        defer { warren.stop() }
+        var statuses: [Int] = []
+        for i in 0..<12 {
+            let guess = "wrn_00000000000000\(String(format: "%02d", i))_guessguessguessguessguessguessguess"
+            statuses.append(try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: [("Authorization", "Bearer " + guess)]).status)
+        }
+        #expect(Array(statuses.prefix(10)) == Array(repeating: 401, count: 10))
+        let last = try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: [("Authorization", "Bearer wrn_0000000000000099_guessguessguessguessguess")])
+        #expect(last.status == 429 && Int(last.headers["Retry-After"].first ?? "") != nil, "\(last.status) \(last.text)")
+        #expect(statuses.suffix(2) == [429, 429])
+    }
+}
