@@ -29,8 +29,18 @@ enum HTTPRequestHarness {
                                     cachePolicy: .immutable, cacheStatus: .miss, origin: nil)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        table.remember(rawPath: "/example.com/m/@v/v1.0.0.info", served: served, headers: headers, endpoint: "info")
+        table.remember(rawPath: "/example.com/m/@v/v1.0.0.info", served: served, headers: headers, endpoint: "info",
+                       module: "example.com/m")
+        table.remember(rawPath: "/corp.example.com/secret/@v/v1.0.0.info", served: served, headers: headers, endpoint: "info",
+                       module: "corp.example.com/secret")
         return table
+    }()
+    /// Access rules for odd-length inputs: the fast path then checks every request's
+    /// credentials (and the protected answer must never go out from it).
+    static let access: AccessControl? = {
+        guard let rule = try? AccessRule("group:corp read corp.example.com/*") else { return nil }
+        return AccessControl(policy: AccessPolicy(anonymous: .fetch, rules: [rule], hideForbidden: false, metrics: .anonymous),
+                             authenticator: Authenticator(tokens: nil, limiter: FailedAuthenticationLimiter(limit: 1 << 30)), audit: nil)
     }()
     static let limits = ClientLimits(headerTimeout: .seconds(10), idleTimeout: .seconds(60), sendTimeout: .seconds(60),
                                      minSendRate: 1024, maxConnections: 1 << 20, maxPipelined: 16, lingerTimeout: .seconds(5))
@@ -44,7 +54,8 @@ enum HTTPRequestHarness {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
             try WarrenHTTP1Channel.addWarrenHandlers(to: pipeline, before: nil, limits: limits, ticket: ticket,
-                                                     registry: registry, table: table, logger: logger, accessLog: nil)
+                                                     registry: registry, table: table, logger: logger, accessLog: nil,
+                                                     access: input.count % 2 == 1 ? access : nil)
             try pipeline.addHandler(StandInResponder())
             // In pieces, as a network delivers them.
             var rest = input[...]

@@ -14,7 +14,7 @@ import S3Client
 /// Built with `-D FUZZING -sanitize=fuzzer` by scripts/fuzz.sh; otherwise it replays the
 /// files named on its command line (FuzzCorpusTests).
 enum ParserHarness {
-    static let parsers = 13
+    static let parsers = 14
 
     static func run(_ input: [UInt8]) {
         guard let selector = input.first else { return }
@@ -85,11 +85,26 @@ enum ParserHarness {
                 check(!page.isTruncated || page.nextContinuationToken?.isEmpty == false, "a truncated page without a token was accepted")
                 check(page.objects.allSatisfy { !$0.key.isEmpty && $0.size >= 0 }, "an entry without key or size was accepted")
             }
+        case 13:  // Authorization headers, access rules, scopes and tokens
+            let outcome = authenticator.authenticate(authorization: text, address: "127.0.0.1")
+            if case .principal(let principal) = outcome {
+                check(principal == .anonymous, "credentials no store knows were accepted: \(text)")
+            }
+            if let token = AccessToken(text) {
+                check(AccessToken(token.text) == token, "a token does not parse back: \(text)")
+            }
+            if let rule = try? AccessRule(text) {
+                check((try? AccessRule(rule.description)) == rule, "a rule does not parse back: \(text)")
+            }
+            _ = try? AccessScope(text)
         default:  // a checksum database's lookup answer and its records
             _ = try? SignedNote.open(bytes, keys: [key])
             _ = text.split(separator: "\n").map { $0.split(separator: " ") }
         }
     }
+
+    /// No tokens at all: every credential must be refused (or throttled), never accepted.
+    static let authenticator = Authenticator(tokens: nil, limiter: FailedAuthenticationLimiter(limit: 1 << 30))
 
     /// A fixed verifier key: notes signed by anyone else must be refused, not crash.
     static let key: VerifierKey = {
