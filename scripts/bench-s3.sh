@@ -13,12 +13,7 @@ ROOT=$(pwd)
 source scripts/lib.sh
 ROUNDS="${1:-7}"
 scripts/install-deps.sh build >/dev/null
-if [ -z "${WARREN_BIN:-}" ]; then
-  swift build -c release --product warren >/dev/null
-  WARREN="$(swift build -c release --show-bin-path)/warren"
-else
-  WARREN="$WARREN_BIN"
-fi
+release_warren
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warren-bench-s3.XXXXXX")
 PIDS=()
 cleanup() {

@@ -34,3 +34,14 @@ s3() {
   curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
 }
+
+# release_warren: sets WARREN to $WARREN_BIN when given (to compare another build on the
+# same machine), else to a fresh release build of this checkout.
+release_warren() {
+  if [ -z "${WARREN_BIN:-}" ]; then
+    swift build -c release --product warren >/dev/null
+    WARREN="$(swift build -c release --show-bin-path)/warren"
+  else
+    WARREN="$WARREN_BIN"
+  fi
+}

@@ -148,6 +148,15 @@ import Testing
             #expect(try await get(path, dave.text).status == 403)
             #expect(try await get(path, "wrn_0000000000000000_notatokenatallnotatokenatall").status == 401)
         }
+        // Revoked: refused on the connections that already answered alice from memory.
+        let revoke = try WarrenBinary.run(["token", "revoke", alice.id, "--data-dir", warren.dataDir])
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        var refusedAfterRevoke = false
+        for _ in 0..<100 where !refusedAfterRevoke {
+            refusedAfterRevoke = try await get(paths[0], alice.text).status == 401
+            if !refusedAfterRevoke { try await Task.sleep(for: .milliseconds(100)) }  // polling for the reload
+        }
+        #expect(refusedAfterRevoke, "a revoked token still served from the fast path")
         // A public module stays on the fast path for everyone.
         let yaml = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
         let publicPath = ModuleFixture.artifactPath(yaml.path, yaml.version, "mod")

@@ -27,10 +27,12 @@ public struct AccessRule: Sendable, Equatable, CustomStringConvertible {
     public let rights: Set<AccessRight>
     public let modules: ModulePathPatterns
     public let description: String
+    /// The patterns other than `*`: what the rule closes to others (see `AccessPolicy`).
+    let claimed: ModulePathPatterns
 
-    /// Whether a pattern other than `*` names `module` (see `AccessPolicy`).
+    /// Whether a pattern other than `*` names `module`.
     func claims(_ module: String) -> Bool {
-        modules.patterns.contains { $0 != "*" && ModulePathPatterns($0).matches(module) }
+        !claimed.isEmpty && claimed.matches(module)
     }
 
     public init(_ line: String) throws(AccessRuleError) {
@@ -55,6 +57,7 @@ public struct AccessRule: Sendable, Equatable, CustomStringConvertible {
         }
         rights = try AccessRight.parseList(fields[1])
         modules = ModulePathPatterns(String(fields[2]))
+        claimed = ModulePathPatterns(modules.patterns.filter { $0 != "*" }.joined(separator: ","))
         description = fields.joined(separator: " ")
     }
 }

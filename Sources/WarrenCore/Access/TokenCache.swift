@@ -10,8 +10,14 @@ import Synchronization
 /// is checked on every use. Uses are collected and written in batches.
 public final class TokenCache: Sendable {
     let store: any TokenStore
-    private let state = Mutex<(records: [String: TokenRecord], generation: Int64?)>(([:], nil))
+    /// Records by ID, each with the identity it proves (scopes parsed once, at load).
+    private let state = Mutex<(records: [String: (record: TokenRecord, identity: UserIdentity)], generation: Int64?)>(([:], nil))
     private let uses = Mutex<[String: Double]>([:])
+    private let versionCounter = Atomic<Int>(0)
+
+    /// Moves whenever what this cache knows changes (a reload, a revocation here):
+    /// whoever remembered an identity must look again.
+    public var version: Int { versionCounter.load(ordering: .acquiring) }
 
     public init(store: any TokenStore) {
         self.store = store
@@ -23,7 +29,12 @@ public final class TokenCache: Sendable {
         let generation = try await store.tokenGeneration()
         if state.withLock({ $0.generation == generation }) { return false }
         let records = try await store.tokens()
-        state.withLock { $0 = (Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }), generation) }
+        let entries = records.map { record in
+            (record.id, (record, UserIdentity(name: record.user, groups: record.groups,
+                                              scopes: record.scopes.compactMap { try? AccessScope($0) }, tokenID: record.id)))
+        }
+        state.withLock { $0 = (Dictionary(entries, uniquingKeysWith: { _, last in last }), generation) }
+        versionCounter.add(1, ordering: .releasing)
         return true
     }
 
@@ -44,25 +55,35 @@ public final class TokenCache: Sendable {
         if due { _ = try? await refresh() }
     }
 
+    /// The token's expiry (nil: none), for callers that remember an identity.
+    public func expiry(of id: String) -> Double? {
+        state.withLock { $0.records[id]?.record.expiresAt }
+    }
+
+    /// Notes a use of the token (written with the next flush).
+    public func noteUse(of id: String, at time: Double) {
+        uses.withLock { $0[id] = time }
+    }
+
     /// Whether the token is a real one whose time is over (revoked or expired): a
     /// client using a stale token is not guessing, and is not throttled for it.
     public func isInactive(_ token: AccessToken, at time: Double = Date().timeIntervalSince1970) -> Bool {
-        guard let record = state.withLock({ $0.records[token.id] }) else { return false }
+        guard let record = state.withLock({ $0.records[token.id]?.record }) else { return false }
         return !record.isActive(at: time) && token.matches(storedHash: record.secretHash)
     }
 
     /// Marks a token revoked here at once (the store has it already).
     public func forget(id: String) {
-        state.withLock { s in s.records[id]?.revokedAt = Date().timeIntervalSince1970 }
+        state.withLock { s in s.records[id]?.record.revokedAt = Date().timeIntervalSince1970 }
+        versionCounter.add(1, ordering: .releasing)
     }
 
     /// The identity a token proves, or nil when it is unknown, revoked, expired or wrong.
     public func identity(for token: AccessToken, at time: Double = Date().timeIntervalSince1970, recordUse: Bool = true) -> UserIdentity? {
-        guard let record = state.withLock({ $0.records[token.id] }), record.isActive(at: time),
-              token.matches(storedHash: record.secretHash) else { return nil }
+        guard let entry = state.withLock({ $0.records[token.id] }), entry.record.isActive(at: time),
+              token.matches(storedHash: entry.record.secretHash) else { return nil }
         if recordUse { uses.withLock { $0[token.id] = time } }
-        return UserIdentity(name: record.user, groups: record.groups, scopes: record.scopes.compactMap { try? AccessScope($0) },
-                            tokenID: record.id)
+        return entry.identity
     }
 
     /// Writes the last-use times collected since the last call.

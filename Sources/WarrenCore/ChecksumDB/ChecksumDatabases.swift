@@ -29,12 +29,14 @@ public final class ChecksumDatabases: Sendable {
     static let aliases = ["sum.golang.google.cn": "sum.golang.org"]
     public static let toolchainModule = "golang.org/toolchain"
 
-    public init(settings: [SumDBSetting], unverified: ModulePathPatterns, client: HTTPClient,
+    /// - Parameter clients: each database is asked through the client its URL calls for
+    ///   (its proxy, or none under `NO_PROXY`).
+    public init(settings: [SumDBSetting], unverified: ModulePathPatterns, clients: HTTPClientFactory,
                 storage: (any ArtifactStorage)?, stateDirectory: String?, timeout: TimeAmount = .seconds(30), logger: Logger) {
         var byName: [String: ChecksumDatabase] = [:]
         var first: ChecksumDatabase?
         for case .database(let key, let url) in settings where byName[key.name] == nil {
-            let db = ChecksumDatabase(key: key, url: url, client: client, storage: storage,
+            let db = ChecksumDatabase(key: key, url: url, client: clients.client(for: url), storage: storage,
                                       stateFile: stateDirectory.map { $0 + "/" + key.name + ".latest" }, timeout: timeout)
             byName[key.name] = db
             if first == nil { first = db }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// HTTP for `?go-get=1` discovery. Like the go command it honours `HTTPS_PROXY`,
 /// `HTTP_PROXY` and `NO_PROXY` (loopback is never proxied; see ProxiedGet), and it does
@@ -9,27 +10,19 @@ import NIOHTTP1
 /// lookup is never redirected to plain HTTP.
 public final class DiscoveryHTTP: Sendable {
     let plain: HTTPClient
-    let httpProxy: (host: String, port: Int)?
-    let httpsProxy: (host: String, port: Int)?
-    let noProxy: [String]
+    let proxies: ProxyEnvironment
     let timeout: TimeAmount
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, connectTimeout: Double = 5, readTimeout: Double = 30) {
-        func proxy(_ name: String) -> (host: String, port: Int)? {
-            guard let v = environment[name] ?? environment[name.lowercased()], !v.isEmpty,
-                  let url = URL(string: v.contains("://") ? v : "http://" + v), let host = url.host else { return nil }
-            return (host, url.port ?? 80)
-        }
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, connectTimeout: Double = 5, readTimeout: Double = 30,
+                tls: TLSConfiguration? = nil) {
         var config = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(readTimeout * 1000)))
         )
         config.decompression = .enabled(limit: .size(4 << 20))
+        if let tls { config.tlsConfiguration = tls }
         plain = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-        httpProxy = proxy("HTTP_PROXY")
-        httpsProxy = proxy("HTTPS_PROXY")
-        noProxy = (environment["NO_PROXY"] ?? environment["no_proxy"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        proxies = ProxyEnvironment(environment: environment)
         timeout = .milliseconds(Int64((connectTimeout + readTimeout) * 1000))
     }
 
@@ -39,15 +32,8 @@ public final class DiscoveryHTTP: Sendable {
 
     /// The proxy for a URL: the scheme's, unless the host is loopback or listed in
     /// NO_PROXY.
-    func proxy(for url: URL) -> (host: String, port: Int)? {
-        let host = (url.host ?? "").lowercased()
-        if host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" { return nil }
-        for entry in noProxy {
-            if entry == "*" { return nil }
-            let bare = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
-            if host == bare || host.hasSuffix("." + bare) { return nil }
-        }
-        return url.scheme == "https" ? httpsProxy : httpProxy
+    func proxy(for url: URL) -> ProxyEnvironment.Proxy? {
+        proxies.proxy(for: url)
     }
 
     struct Page {

@@ -24,6 +24,9 @@ public struct ProxyConfiguration: Sendable {
     public var prefetchDirectZips = true
     /// Direct mode: private modules, insecure hosts, GOVCS rules, credentials.
     public var direct = DirectConfiguration()
+    /// Extra CAs, an upstream client certificate, and the environment's proxies, for
+    /// every outgoing request.
+    public var outgoing = OutgoingHTTP()
 
     public init(upstreams: ProxyList, dataDirectory: String, listTTL: Double = 60, connectTimeout: Double = 5,
                 headerTimeout: Double = 30, totalTimeout: Double = 600, retries: Int = 2, memoryCacheBytes: Int = 64 << 20) {

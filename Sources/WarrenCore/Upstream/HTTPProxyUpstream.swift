@@ -3,6 +3,7 @@ import Foundation
 import GoModule
 import Logging
 import NIOCore
+import NIOSSL
 import NIOHTTP1
 
 /// An `http://` or `https://` GOPROXY server.
@@ -39,11 +40,14 @@ public struct HTTPProxyUpstream: Upstream {
     }
 
     /// The shared HTTP client for upstreams, with the configured connect and idle timeouts.
-    public static func makeClient(connectTimeout: Double, readTimeout: Double) -> HTTPClient {
+    public static func makeClient(connectTimeout: Double, readTimeout: Double, tls: TLSConfiguration? = nil,
+                                  proxy: ProxyEnvironment.Proxy? = nil) -> HTTPClient {
         var config = HTTPClient.Configuration(
             redirectConfiguration: .follow(max: 5, allowCycles: false),
             timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(readTimeout * 1000)))
         )
+        if let tls { config.tlsConfiguration = tls }
+        if let proxy { config.proxy = .server(host: proxy.host, port: proxy.port) }
         config.decompression = .disabled
         config.httpVersion = .automatic
         // AsyncHTTPClient's default, 8 connections to one host, would queue every other

@@ -31,7 +31,7 @@ public struct UpstreamChain: Sendable {
     /// Builds the chain for a parsed GOPROXY list.
     public static func make(_ list: ProxyList, client: HTTPClientFactory, configuration: ProxyConfiguration, logger: Logger) -> UpstreamChain {
         let httpUpstream = { @Sendable (url: String) -> any Upstream in
-            HTTPProxyUpstream(baseURL: url, client: client.client, headerTimeout: configuration.headerTimeout,
+            HTTPProxyUpstream(baseURL: url, client: client.client(for: url), headerTimeout: configuration.headerTimeout,
                               totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
         }
         // One direct upstream (one set of mirrors) serves both `direct` and private modules.
@@ -128,19 +128,44 @@ struct UnavailableUpstream: Upstream {
     func fetch(_ request: ProxyRequest) async throws(UpstreamFailure) -> UpstreamResponse { throw failure }
 }
 
-/// Owns the HTTP client shared by all HTTP upstreams, so it can be shut down once.
+/// Owns the HTTP clients of every outgoing request, so they can be shut down once: one
+/// that connects directly, one per proxy of the environment (`client(for:)` picks by
+/// `NO_PROXY`), all with the configured CAs and client certificate.
 public final class HTTPClientFactory: Sendable {
+    /// The direct client.
     public let client: HTTPClient
+    let proxied: [ProxyEnvironment.Proxy: HTTPClient]
+    let proxies: ProxyEnvironment
     /// For direct mode's `?go-get=1` lookups (proxy-aware, redirects followed by hand).
     public let discovery: DiscoveryHTTP
 
-    public init(configuration: ProxyConfiguration) {
-        client = HTTPProxyUpstream.makeClient(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout)
-        discovery = DiscoveryHTTP(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout)
+    /// - Throws: `OutgoingHTTP.Problem` when a CA file or client certificate does not load.
+    public init(configuration: ProxyConfiguration) throws {
+        let outgoing = configuration.outgoing
+        let tls = try outgoing.tlsConfiguration()
+        let make = { (proxy: ProxyEnvironment.Proxy?) in
+            HTTPProxyUpstream.makeClient(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout,
+                                         tls: tls, proxy: proxy)
+        }
+        client = make(nil)
+        var proxied: [ProxyEnvironment.Proxy: HTTPClient] = [:]
+        for proxy in Set([outgoing.proxies.http, outgoing.proxies.https].compactMap { $0 }) { proxied[proxy] = make(proxy) }
+        self.proxied = proxied
+        proxies = outgoing.proxies
+        discovery = DiscoveryHTTP(connectTimeout: configuration.connectTimeout, readTimeout: configuration.headerTimeout,
+                                  tls: try outgoing.tlsConfiguration(forUpstreams: false))
+    }
+
+    /// The client for requests to `url`: through the environment's proxy for its
+    /// scheme, unless `NO_PROXY` (or loopback) says to connect directly.
+    public func client(for url: String) -> HTTPClient {
+        guard let parsed = URL(string: url), let proxy = proxies.proxy(for: parsed) else { return client }
+        return proxied[proxy] ?? client
     }
 
     public func shutdown() async {
         try? await client.shutdown()
+        for c in proxied.values { try? await c.shutdown() }
         await discovery.shutdown()
     }
 }

@@ -143,6 +143,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("Append security events (refusals, protected downloads, tokens) as JSON lines to this file, or - for stderr. (default: none)", valueName: "file"))
     var auditLog: String?
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CAs in this PEM file besides the system's, for upstreams, checksum databases, discovery and git (a company's TLS-intercepting proxy or internal CA).", valueName: "file"))
+    var caFile: String?
+
+    @Option(name: .customLong("upstream-client-cert"), help: ArgumentHelp("A client certificate (PEM) for upstreams that ask for one; with --upstream-client-key.", valueName: "file"))
+    var upstreamClientCert: String?
+
+    @Option(name: .customLong("upstream-client-key"), help: ArgumentHelp("The key (PEM) of --upstream-client-cert.", valueName: "file"))
+    var upstreamClientKey: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -159,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("local-cache-size", localCacheSize), ("database", database), ("s3-redirect-over", s3RedirectOver),
             ("tls-cert", tlsCert), ("tls-key", tlsKey), ("anonymous", anonymous), ("permissions", permissions),
             ("hide-forbidden", hideForbidden), ("metrics-access", metricsAccess), ("audit-log", auditLog),
+            ("ca-file", caFile), ("upstream-client-cert", upstreamClientCert), ("upstream-client-key", upstreamClientKey),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -191,7 +201,7 @@ enum WarrenServe {
         if !settings.sumdbs.isEmpty {
             try? FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         }
-        let databases = ChecksumDatabases(settings: settings.sumdbs, unverified: settings.unverified, client: client.client,
+        let databases = ChecksumDatabases(settings: settings.sumdbs, unverified: settings.unverified, clients: client,
                                           storage: storage, stateDirectory: stateDirectory,
                                           timeout: .milliseconds(Int64(settings.headerTimeout * 1000)), logger: logger)
         if let verifier = databases.verifier {
@@ -216,6 +226,9 @@ enum WarrenServe {
         )
         configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
         configuration.prefetchDirectZips = settings.directPrefetch
+        configuration.outgoing = OutgoingHTTP(caFile: settings.caFile, clientCertificate: settings.upstreamClientCertificate,
+                                              clientKey: settings.upstreamClientKey,
+                                              proxies: ProxyEnvironment(environment: ProcessInfo.processInfo.environment))
         if !settings.privatePatterns.isEmpty {
             logger.notice("private modules go direct to version control only", metadata: [
                 "private": "\(settings.privatePatterns)",
@@ -248,7 +261,19 @@ enum WarrenServe {
             throw ExitCode(2)
         }
         let metrics = MetricsEndpoint.bootstrap()
-        let clients = HTTPClientFactory(configuration: configuration)
+        let clients: HTTPClientFactory
+        do {
+            clients = try HTTPClientFactory(configuration: configuration)
+            // git replaces its CA bundle rather than adding to it: give it the system's
+            // with the extra CAs after it (inherited by every git Warren starts).
+            if let bundle = try configuration.outgoing.gitCABundle(in: settings.dataDirectory) {
+                setenv("GIT_SSL_CAINFO", bundle, 1)
+            }
+        } catch {
+            printError("warren serve: \(error)")
+            await opened.shutdown()
+            throw ExitCode(2)
+        }
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,

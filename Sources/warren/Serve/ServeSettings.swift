@@ -59,6 +59,10 @@ struct ServeSettings: Equatable {
     var access = AccessPolicy.open
     /// Where security events go (nil: nowhere; `-`: stderr).
     var auditLog: String?
+    /// Extra CAs for every outgoing request; a client certificate for upstreams.
+    var caFile: String?
+    var upstreamClientCertificate: String?
+    var upstreamClientKey: String?
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -73,6 +77,7 @@ struct ServeSettings: Equatable {
         "max-connections", "max-pipelined", "storage", "s3-endpoint", "s3-region", "s3-path-style",
         "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database", "s3-redirect-over",
         "tls-cert", "tls-key", "anonymous", "permissions", "hide-forbidden", "metrics-access", "audit-log",
+        "ca-file", "upstream-client-cert", "upstream-client-key",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -109,6 +114,9 @@ struct ServeSettings: Equatable {
                 let shown = secretKeys.contains(key) ? "(value hidden)" : GoQuote.string(value)
                 throw Problem(description: "invalid \(key) \(shown) (from \(source)): \(error)")
             }
+        }
+        guard (settings.upstreamClientCertificate == nil) == (settings.upstreamClientKey == nil) else {
+            throw Problem(description: "upstream-client-cert and upstream-client-key go together")
         }
         guard (settings.tlsCertificate == nil) == (settings.tlsKey == nil) else {
             throw Problem(description: "tls-cert and tls-key go together: give both to serve HTTPS, or neither")
@@ -197,6 +205,9 @@ struct ServeSettings: Equatable {
             }
             access.metrics = level
         case "audit-log": auditLog = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+        case "ca-file": caFile = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+        case "upstream-client-cert": upstreamClientCertificate = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+        case "upstream-client-key": upstreamClientKey = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         case "tls-cert", "tls-key":
             let path = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
             if key == "tls-cert" { tlsCertificate = path } else { tlsKey = path }

@@ -7,18 +7,25 @@ final class TLSFileServer: @unchecked Sendable {
     private(set) var process: TestProcess?
     let scratch = FileManager.default.temporaryDirectory.path + "/warren-tls-\(UUID().uuidString)"
     private(set) var port = 0
-    var certificatePath: String { scratch + "/cert.pem" }
+    let certificatePath: String
+    let keyPath: String
     var url: String { "https://127.0.0.1:\(port)" }
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    init(root: String, commonName: String = "warren-test-proxy") throws {
+    /// - Parameter certificate: a certificate and key to serve (default: a self-signed one
+    ///   made here for 127.0.0.1).
+    init(root: String, commonName: String = "warren-test-proxy", certificate: (path: String, key: String)? = nil) throws {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let openssl = try TestProcess.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", scratch + "/key.pem", "-out", certificatePath, "-days", "30",
-            "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        guard openssl.status == 0 else { throw Failure(description: "openssl could not make a certificate") }
+        certificatePath = certificate?.path ?? scratch + "/cert.pem"
+        keyPath = certificate?.key ?? scratch + "/key.pem"
+        if certificate == nil {
+            let openssl = try TestProcess.run("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", keyPath, "-out", certificatePath, "-days", "30",
+                "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            guard openssl.status == 0 else { throw Failure(description: "openssl could not make a certificate") }
+        }
         let script = """
         import http.server, ssl, sys
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
@@ -28,7 +35,7 @@ final class TLSFileServer: @unchecked Sendable {
         print(srv.server_address[1], flush=True)
         srv.serve_forever()
         """
-        let server = try TestProcess("/usr/bin/python3", ["-c", script, certificatePath, scratch + "/key.pem"], directory: root)
+        let server = try TestProcess("/usr/bin/python3", ["-c", script, certificatePath, keyPath], directory: root)
         process = server
         let line = server.stdout.waitFor(timeout: 20) { $0.contains("\n") }
         guard let p = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
