@@ -42,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -107,6 +108,7 @@ let package = Package(
                 "GoModule",
                 "WarrenCore",
                 "CTCPInfo",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -149,6 +151,7 @@ let package = Package(
                 "S3Storage",
                 "SQLiteIndex",
                 "PostgresIndex",
+                "OpenIDConnect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -208,6 +211,18 @@ let package = Package(
             swiftSettings: coverage
         ),
         // The metadata index on SQLite: the embedded default, a file in --data-dir.
+        // Login with an OpenID Connect provider (GitLab and others): discovery, PKCE,
+        // the ID token checked with the provider's keys.
+        .target(
+            name: "OpenIDConnect",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: coverage
+        ),
         .target(
             name: "SQLiteIndex",
             dependencies: [
@@ -274,6 +289,13 @@ let package = Package(
         .testTarget(
             name: "WarrenClientToolsTests",
             dependencies: ["WarrenClientTools", "GoModule"]
+        ),
+        .testTarget(
+            name: "OpenIDConnectTests",
+            dependencies: [
+                "OpenIDConnect", "WarrenCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
         ),
         .testTarget(
             name: "WarrenCLITests",

@@ -26,14 +26,28 @@ if [ "$MODE" = test ]; then
     postgresql-15 postgresql-client-15
     # nginx in front of three replicas in scripts/conformance-cluster.sh.
     nginx-light
+    # A Python virtual environment for the OpenID Connect provider the login tests run
+    # (Flask and authlib from PyPI; see test_python below).
+    python3-venv
   )
 fi
+
+# The login tests' provider: Flask and authlib in .build/test-python (pinned).
+test_python() {
+  [ "$MODE" = test ] || return 0
+  local venv
+  venv="$(cd "$(dirname "$0")/.." && pwd)/.build/test-python"
+  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then test_python; exit 0; fi
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -43,3 +57,4 @@ if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-instal
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+test_python

@@ -24,12 +24,15 @@ public enum WarrenHTTPServer {
         public var tls: TLSCertificateStore?
         /// Who may do what (nil: everyone everything, no credentials looked at).
         public var access: AccessControl?
+        /// Sign-in at /login (nil: not configured).
+        public var login: LoginFlow?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
                     accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil,
-                    access: AccessControl? = nil) {
+                    access: AccessControl? = nil, login: LoginFlow? = nil) {
             self.accessLog = accessLog
             self.access = access
+            self.login = login
             self.tls = tls
             self.downloads = downloads
             self.host = host
@@ -50,7 +53,7 @@ public enum WarrenHTTPServer {
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
                                        downloads: settings.downloads, zeroCopy: settings.tls == nil,
-                                       access: settings.access)
+                                       access: settings.access, login: settings.login)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger

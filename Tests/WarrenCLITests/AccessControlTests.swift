@@ -10,8 +10,9 @@ import Testing
     let fixture = ModuleFixture.shared
 
     /// A token made with `warren token create` on the server's own database.
-    static func token(_ warren: WarrenServerProcess, _ arguments: [String]) throws -> (text: String, id: String) {
-        let r = try WarrenBinary.run(["token", "create", "--data-dir", warren.dataDir] + arguments)
+    static func token(_ warren: WarrenServerProcess, _ arguments: [String]) async throws -> (text: String, id: String) {
+        let dataDir = warren.dataDir
+        let r = try await offThread { try WarrenBinary.run(["token", "create", "--data-dir", dataDir] + arguments) }
         #expect(r.status == 0, "\(r.stderr)")
         let text = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let id = String(text.dropFirst(4).prefix(16))
@@ -27,8 +28,13 @@ import Testing
         return go
     }
 
-    static func get(_ url: String, token: String?, ca: TestCertificateAuthority) throws -> (status: String, body: String) {
-        var arguments = ["-sS", "--cacert", ca.certificatePath, "-w", "\n%{http_code}"]
+    static func get(_ url: String, token: String?, ca: TestCertificateAuthority) async throws -> (status: String, body: String) {
+        let caPath = ca.certificatePath
+        return try await offThread { try getNow(url, token: token, caPath: caPath) }
+    }
+
+    static func getNow(_ url: String, token: String?, caPath: String) throws -> (status: String, body: String) {
+        var arguments = ["-sS", "--cacert", caPath, "-w", "\n%{http_code}"]
         if let token { arguments += ["-u", "someone:" + token] }
         let r = try TestProcess.run("/usr/bin/curl", arguments + [url])
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -36,9 +42,10 @@ import Testing
     }
 
     @Test func theGoCommandGetsWhatItsTokenAllows() async throws {
-        let ca = try TestCertificateAuthority()
+        let ca = try await offThread { try TestCertificateAuthority() }
         let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
-        try ca.issue(commonName: "warren", certificate: certificate, key: key)
+        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        let caPath = ca.certificatePath
         let audit = ca.directory + "/audit.log"
         let warren = try await WarrenServerProcess.start(arguments: [
             "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key, "--audit-log", audit,
@@ -46,12 +53,12 @@ import Testing
         ])
         defer { warren.stop() }
         let url = "https://127.0.0.1:\(warren.port)"
-        let alice = try Self.token(warren, ["--user", "alice", "--group", "corp"])
-        let narrowed = try Self.token(warren, ["--user", "alice", "--group", "corp", "--scope", "read:github.com/kr/*"])
-        let carol = try Self.token(warren, ["--user", "carol"])
-        let dave = try Self.token(warren, ["--user", "dave"])
-        let root = try Self.token(warren, ["--user", "root"])
-        let shortLived = try Self.token(warren, ["--user", "erin", "--group", "corp", "--expires", "3s"])
+        let alice = try await Self.token(warren, ["--user", "alice", "--group", "corp"])
+        let narrowed = try await Self.token(warren, ["--user", "alice", "--group", "corp", "--scope", "read:github.com/kr/*"])
+        let carol = try await Self.token(warren, ["--user", "carol"])
+        let dave = try await Self.token(warren, ["--user", "dave"])
+        let root = try await Self.token(warren, ["--user", "root"])
+        let shortLived = try await Self.token(warren, ["--user", "erin", "--group", "corp", "--expires", "3s"])
         let secrets = [alice, narrowed, carol, dave, root, shortLived].map(\.text)
 
         // No token: the protected module is refused with Warren's reason; public ones are not.
@@ -81,34 +88,38 @@ import Testing
         #expect(n2.status != 0 && n2.stderr.contains("not fetch"), "\(n2.stderr)")
 
         // The feeds show each caller only what it may read.
-        let feedAnonymous = try Self.get(url + "/index", token: nil, ca: ca)
-        let feedAlice = try Self.get(url + "/index", token: alice.text, ca: ca)
+        let feedAnonymous = try await Self.get(url + "/index", token: nil, ca: ca)
+        let feedAlice = try await Self.get(url + "/index", token: alice.text, ca: ca)
         #expect(feedAnonymous.status == "200" && !feedAnonymous.body.contains("github.com/kr/") && feedAnonymous.body.contains("gopkg.in/yaml.v3"))
         #expect(feedAlice.body.contains("github.com/kr/text"))
         // Answers for protected modules are not for shared caches.
-        let headers = try TestProcess.run("/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", "--cacert", ca.certificatePath,
-                                                            "-u", "x:" + alice.text, url + "/github.com/kr/text/@v/v0.2.0.mod"]).stdout
+        let aliceToken = alice.text
+        let headers = try await offThread {
+            try TestProcess.run("/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", "--cacert", caPath,
+                                                  "-u", "x:" + aliceToken, url + "/github.com/kr/text/@v/v0.2.0.mod"]).stdout
+        }
         #expect(headers.lowercased().contains("cache-control: private"), "\(headers)")
 
         // Revoked: refused within about a second, without a restart.
-        #expect(try Self.get(url + "/github.com/kr/text/@v/list", token: alice.text, ca: ca).status == "200")
-        let revoke = try WarrenBinary.run(["token", "revoke", alice.id, "--data-dir", warren.dataDir])
+        #expect(try await Self.get(url + "/github.com/kr/text/@v/list", token: alice.text, ca: ca).status == "200")
+        let (aliceID, dataDir) = (alice.id, warren.dataDir)
+        let revoke = try await offThread { try WarrenBinary.run(["token", "revoke", aliceID, "--data-dir", dataDir]) }
         #expect(revoke.status == 0, "\(revoke.stderr)")
-        let gone = await offThreadWait { eventually(timeout: 10) { (try? Self.get(url + "/github.com/kr/text/@v/list", token: alice.text, ca: ca).status) == "401" } }
+        let gone = await offThreadWait { eventually(timeout: 10) { (try? Self.getNow(url + "/github.com/kr/text/@v/list", token: alice.text, caPath: caPath).status) == "401" } }
         #expect(gone, "a revoked token still works")
         let afterRevoke = try await Self.client(url, ca: ca, token: alice.text).run(["mod", "download", "github.com/kr/text@v0.2.0"])
         #expect(afterRevoke.status != 0 && afterRevoke.stderr.contains("401"), "\(afterRevoke.stderr)")
         // Expired: refused once its time is up.
-        let expired = await offThreadWait { eventually(timeout: 15) { (try? Self.get(url + "/github.com/kr/text/@v/list", token: shortLived.text, ca: ca).status) == "401" } }
+        let expired = await offThreadWait { eventually(timeout: 15) { (try? Self.getNow(url + "/github.com/kr/text/@v/list", token: shortLived.text, caPath: caPath).status) == "401" } }
         #expect(expired, "an expired token still works")
-        let list = try WarrenBinary.run(["token", "list", "--data-dir", warren.dataDir])
+        let list = try await offThread { try WarrenBinary.run(["token", "list", "--data-dir", dataDir]) }
         #expect(list.stdout.contains("\(alice.id) alice revoked") && list.stdout.contains("\(shortLived.id) erin expired"), "\(list.stdout)")
 
         // Refusals and protected downloads are in the audit log; no secret is anywhere.
         let auditText = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
         #expect(auditText.contains("\"action\":\"zip\"") || auditText.contains("\"result\":\"denied\""), "\(auditText.prefix(500))")
         #expect(auditText.contains("\"action\":\"download\",\"user\":\"alice\""), "\(auditText.prefix(2000))")
-        let metrics = try Self.get(url + "/metrics", token: nil, ca: ca).body
+        let metrics = try await Self.get(url + "/metrics", token: nil, ca: ca).body
         let everything = [warren.stderr, warren.process.stdout.text, auditText, metrics, list.stdout, list.stderr,
                           refused.stderr, d.stderr, c1.stderr, n2.stderr, afterRevoke.stderr]
         for secret in secrets {
@@ -123,8 +134,8 @@ import Testing
             "--upstream", "file://" + fixture.root, "--permissions", "group:corp read,fetch github.com/kr/*",
         ])
         defer { warren.stop() }
-        let alice = try Self.token(warren, ["--user", "alice", "--group", "corp"])
-        let dave = try Self.token(warren, ["--user", "dave"])
+        let alice = try await Self.token(warren, ["--user", "alice", "--group", "corp"])
+        let dave = try await Self.token(warren, ["--user", "dave"])
         func get(_ path: String, _ token: String?) async throws -> HTTPExchange {
             let headers = token.map { [("Authorization", "Bearer " + $0)] } ?? []
             return try await HTTP.get(warren.url + "/" + path, headers: headers)
@@ -149,7 +160,8 @@ import Testing
             #expect(try await get(path, "wrn_0000000000000000_notatokenatallnotatokenatall").status == 401)
         }
         // Revoked: refused on the connections that already answered alice from memory.
-        let revoke = try WarrenBinary.run(["token", "revoke", alice.id, "--data-dir", warren.dataDir])
+        let (aliceID, dataDir) = (alice.id, warren.dataDir)
+        let revoke = try await offThread { try WarrenBinary.run(["token", "revoke", aliceID, "--data-dir", dataDir]) }
         #expect(revoke.status == 0, "\(revoke.stderr)")
         var refusedAfterRevoke = false
         for _ in 0..<100 where !refusedAfterRevoke {
@@ -169,8 +181,8 @@ import Testing
             "--hide-forbidden", "on", "--metrics-access", "admin", "--anonymous", "read",
         ])
         defer { warren.stop() }
-        let dave = try Self.token(warren, ["--user", "dave"])
-        let root = try Self.token(warren, ["--user", "root"])
+        let dave = try await Self.token(warren, ["--user", "dave"])
+        let root = try await Self.token(warren, ["--user", "root"])
         let bearer = { (t: String) in [("Authorization", "Bearer " + t)] }
         let hidden = try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: bearer(dave.text))
         #expect(hidden.status == 404 && !hidden.text.contains("dave"), "\(hidden.status) \(hidden.text)")

@@ -40,9 +40,9 @@ import WarrenCore
     }
 
     @Test func killingAReplicaDuringAHundredColdDownloadsLosesNone() async throws {
-        let (tree, modules) = try Self.makeModules(count: 100)
+        let (tree, modules) = try await offThread { try Self.makeModules(count: 100) }
         defer { try? FileManager.default.removeItem(atPath: tree) }
-        let sumdb = try SumDBServer(root: tree)
+        let sumdb = try await offThread { try SumDBServer(root: tree) }
         defer { sumdb.stop() }
         let upstream = FaultyUpstream(root: tree)
         try await upstream.start()
@@ -93,8 +93,10 @@ import WarrenCore
         #expect(log.contains("prematurely closed") || log.contains("reset by peer"), "nginx saw no broken answer: \(log.suffix(2000))")
 
         // The bucket, the index and the checksum database agree on every zip.
-        let rows = try postgres.scalar("SELECT string_agg(module || ' ' || zip_hash, E'\\n') FROM module_versions WHERE zip_hash IS NOT NULL",
-                                       database: database)
+        let rows = try await offThread {
+            try postgres.scalar("SELECT string_agg(module || ' ' || zip_hash, E'\\n') FROM module_versions WHERE zip_hash IS NOT NULL",
+                                database: database)
+        }
         var indexed: [String: String] = [:]
         for line in rows.split(separator: "\n") {
             let parts = line.split(separator: " ")

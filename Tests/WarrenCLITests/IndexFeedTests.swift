@@ -68,9 +68,10 @@ import Testing
         let metrics = try await HTTP.get(warren.url + "/metrics").text
         let hot = metrics.split(separator: "\n").first { $0.hasPrefix("warren_hot_path_answers_total") }
         #expect(hot.map { !$0.hasSuffix(" 0") } == true, "the hot path answered nothing: \(hot ?? "no metric")")
-        #expect(warren.stop() == 0)
-        let row = try server.scalar("SELECT downloads || ' ' || (last_access IS NOT NULL) FROM module_versions "
-                                    + "WHERE module = '\(module.path)' AND version = '\(module.version)'", database: database)
+        #expect(await offThreadWait { warren.stop() == 0 })
+        let sql = "SELECT downloads || ' ' || (last_access IS NOT NULL) FROM module_versions "
+            + "WHERE module = '\(module.path)' AND version = '\(module.version)'"
+        let row = try await offThread { try server.scalar(sql, database: database) }
         #expect(row == "3 true")
     }
 

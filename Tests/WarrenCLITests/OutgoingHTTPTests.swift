@@ -10,12 +10,13 @@ import Testing
     let fixture = ModuleFixture.shared
 
     @Test func upstreamsAndChecksumDatabasesGoThroughTheProxyTrustingTheCompanyCA() async throws {
-        let ca = try TestCertificateAuthority()
+        let ca = try await offThread { try TestCertificateAuthority() }
         let certificate = ca.directory + "/upstream.pem", key = ca.directory + "/upstream.key"
-        try ca.issue(commonName: "upstream.test", certificate: certificate, key: key, names: ["upstream.test"])
-        let upstream = try TLSFileServer(root: fixture.root, certificate: (certificate, key))
-        let proxy = try ForwardProxy()
-        let sumdb = try SumDBServer(root: fixture.root)
+        try await offThread { try ca.issue(commonName: "upstream.test", certificate: certificate, key: key, names: ["upstream.test"]) }
+        let root = fixture.root
+        let upstream = try await offThread { try TLSFileServer(root: root, certificate: (certificate, key)) }
+        let proxy = try await offThread { try ForwardProxy() }
+        let sumdb = try await offThread { try SumDBServer(root: root) }
         defer { sumdb.stop() }
         let sumdbPort = try #require(URL(string: sumdb.url)?.port)
         // Names only the proxy can resolve: a request that skips it fails.
@@ -64,7 +65,8 @@ import Testing
             (["--ca-file", scratch.path + "/not-a-ca.pem"], "the CA file"),
             (["--upstream-client-cert", scratch.path + "/not-a-ca.pem"], "upstream-client-cert and upstream-client-key go together"),
         ] {
-            let r = try WarrenBinary.run(["serve", "--listen", "127.0.0.1:0", "--sumdb", "off", "--data-dir", scratch.path + "/data"] + arguments)
+            let path = scratch.path
+            let r = try await offThread { try WarrenBinary.run(["serve", "--listen", "127.0.0.1:0", "--sumdb", "off", "--data-dir", path + "/data"] + arguments) }
             #expect(r.status == 2 && r.stderr.contains(expected), "\(arguments): \(r.status) \(r.stderr)")
         }
     }

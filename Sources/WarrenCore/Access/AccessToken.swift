@@ -15,8 +15,7 @@ public struct AccessToken: Sendable, Equatable {
         var generator = SystemRandomNumberGenerator()
         let idBytes = (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let secret = Data(secretBytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let secret = SecretText.base64url(Data(secretBytes))
         return AccessToken(id: hex(idBytes), secret: secret)
     }
 
@@ -62,11 +61,7 @@ public struct AccessToken: Sendable, Equatable {
     /// Whether this token's secret is the one `storedHash` was made from, in time that
     /// does not depend on where the two differ.
     public func matches(storedHash: String) -> Bool {
-        let mine = Array(secretHash.utf8), theirs = Array(storedHash.utf8)
-        guard mine.count == theirs.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<mine.count { difference |= mine[i] ^ theirs[i] }
-        return difference == 0
+        SecretText.constantTimeEqual(secretHash, storedHash)
     }
 }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// every second, so a revocation takes effect everywhere within about a second. Expiry
 /// is checked on every use. Uses are collected and written in batches.
 public final class TokenCache: Sendable {
-    let store: any TokenStore
+    public let store: any TokenStore
     /// Records by ID, each with the identity it proves (scopes parsed once, at load).
     private let state = Mutex<(records: [String: (record: TokenRecord, identity: UserIdentity)], generation: Int64?)>(([:], nil))
     private let uses = Mutex<[String: Double]>([:])

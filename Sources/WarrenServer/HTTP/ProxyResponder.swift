@@ -35,6 +35,8 @@ public struct ProxyResponder: HTTPResponder {
     let zeroCopy: Bool
     /// Who may do what (nil: everyone everything, and no credentials are looked at).
     let access: AccessControl?
+    /// Sign-in with the company's provider at /login (nil: not configured).
+    let login: LoginFlow?
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -43,9 +45,10 @@ public struct ProxyResponder: HTTPResponder {
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
-                zeroCopy: Bool = true, access: AccessControl? = nil, threadPool: NIOThreadPool = .singleton) {
+                zeroCopy: Bool = true, access: AccessControl? = nil, login: LoginFlow? = nil, threadPool: NIOThreadPool = .singleton) {
         self.accessLog = accessLog
         self.access = access
+        self.login = login
         self.downloads = downloads
         self.zeroCopy = zeroCopy
         self.hot = hot
@@ -77,6 +80,14 @@ public struct ProxyResponder: HTTPResponder {
         case "/readyz":
             let problem = await storage.readinessProblem()
             return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, problem ?? "ready"), endpoint: "readyz")
+        case "/login", "/callback":
+            guard let login else { break }
+            guard request.method == .get else {
+                return log.finish(Self.text(.methodNotAllowed, "method \(request.method.rawValue) not allowed: use GET"), endpoint: "login")
+            }
+            let response = rawPath == "/login" ? await login.start(request)
+                : await login.finish(request, address: context.channel.remoteAddress?.ipAddress)
+            return log.finish(response, endpoint: "login")
         case "/metrics":
             guard let metrics else { break }
             if let access, !access.policy.metrics.isOpen {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OpenIDConnect
 import GoModule
 import Logging
 import S3Client
@@ -152,6 +153,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-client-key"), help: ArgumentHelp("The key (PEM) of --upstream-client-cert.", valueName: "file"))
     var upstreamClientKey: String?
 
+    @Option(name: .customLong("public-url"), help: ArgumentHelp("The URL users reach Warren at (for sign-in's redirect and the lines it shows).", valueName: "url"))
+    var publicURL: String?
+
+    @Option(name: .customLong("oidc-issuer"), help: ArgumentHelp("Sign in at /login with this OpenID Connect provider (GitLab: https://gitlab.corp.example.com).", valueName: "url"))
+    var oidcIssuer: String?
+
+    @Option(name: .customLong("oidc-client-id"), help: ArgumentHelp("The application's client ID at the provider.", valueName: "id"))
+    var oidcClientID: String?
+
+    @Option(name: .customLong("oidc-client-secret"), help: ArgumentHelp("The application's secret; prefer WARREN_OIDC_CLIENT_SECRET or the config file.", valueName: "secret"))
+    var oidcClientSecret: String?
+
+    @Option(name: .customLong("oidc-username-claim"), help: ArgumentHelp("The ID token claim that names the user. (default: preferred_username)", valueName: "claim"))
+    var oidcUsernameClaim: String?
+
+    @Option(name: .customLong("oidc-groups-claim"), help: ArgumentHelp("The ID token claim that lists the user's groups. (default: groups)", valueName: "claim"))
+    var oidcGroupsClaim: String?
+
+    @Option(name: .customLong("oidc-scopes"), help: ArgumentHelp("The scopes asked for. (default: openid profile email)", valueName: "scopes"))
+    var oidcScopes: String?
+
+    @Option(name: .customLong("login-token-lifetime"), help: ArgumentHelp("How long tokens made at sign-in last. (default: 90 days)", valueName: "duration"))
+    var loginTokenLifetime: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -169,6 +194,9 @@ struct ServeCommand: AsyncParsableCommand {
             ("tls-cert", tlsCert), ("tls-key", tlsKey), ("anonymous", anonymous), ("permissions", permissions),
             ("hide-forbidden", hideForbidden), ("metrics-access", metricsAccess), ("audit-log", auditLog),
             ("ca-file", caFile), ("upstream-client-cert", upstreamClientCert), ("upstream-client-key", upstreamClientKey),
+            ("public-url", publicURL), ("oidc-issuer", oidcIssuer), ("oidc-client-id", oidcClientID),
+            ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
+            ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -289,10 +317,20 @@ enum WarrenServe {
         let accessLog = AccessLog(format: settings.logFormat == "json" ? .json : .text, enabled: level <= .info)
         let downloads = DownloadTally()
         defer { accessLog.flush() }
+        var login: LoginFlow?
+        if let issuer = settings.oidc.issuer, let clientID = settings.oidc.clientID, let secret = settings.oidc.clientSecret,
+           let publicURL = settings.oidc.publicURL, let tokens = access?.authenticator.tokens {
+            let provider = OpenIDConnectProvider(issuer: issuer, clientID: clientID, clientSecret: secret,
+                                                 usernameClaim: settings.oidc.usernameClaim, groupsClaim: settings.oidc.groupsClaim,
+                                                 scopes: settings.oidc.scopes, http: clients.client(for: issuer))
+            login = LoginFlow(provider: provider, publicURL: publicURL, cookieSecret: secret, tokenLifetime: settings.oidc.tokenLifetime,
+                              tokens: tokens, audit: access?.audit)
+            logger.notice("sign-in with an OpenID Connect provider at /login", metadata: ["issuer": "\(issuer)", "redirect": "\(publicURL)/callback"])
+        }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls,
-                            access: access),
+                            access: access, login: login),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

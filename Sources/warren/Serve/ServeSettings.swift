@@ -59,6 +59,9 @@ struct ServeSettings: Equatable {
     var access = AccessPolicy.open
     /// Where security events go (nil: nowhere; `-`: stderr).
     var auditLog: String?
+    /// Sign-in with an OpenID Connect provider (all three of issuer, client ID and secret,
+    /// plus the URL users reach Warren at).
+    var oidc = OIDCSettings()
     /// Extra CAs for every outgoing request; a client certificate for upstreams.
     var caFile: String?
     var upstreamClientCertificate: String?
@@ -78,10 +81,12 @@ struct ServeSettings: Equatable {
         "s3-access-key-id", "s3-secret-access-key", "s3-session-token", "local-cache-size", "database", "s3-redirect-over",
         "tls-cert", "tls-key", "anonymous", "permissions", "hide-forbidden", "metrics-access", "audit-log",
         "ca-file", "upstream-client-cert", "upstream-client-key",
+        "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
+        "oidc-scopes", "login-token-lifetime",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
-    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database"]
+    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -115,6 +120,7 @@ struct ServeSettings: Equatable {
                 throw Problem(description: "invalid \(key) \(shown) (from \(source)): \(error)")
             }
         }
+        if let problem = settings.oidc.problem { throw Problem(description: problem) }
         guard (settings.upstreamClientCertificate == nil) == (settings.upstreamClientKey == nil) else {
             throw Problem(description: "upstream-client-cert and upstream-client-key go together")
         }
@@ -205,6 +211,20 @@ struct ServeSettings: Equatable {
             }
             access.metrics = level
         case "audit-log": auditLog = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
+        case "public-url":
+            guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else {
+                throw Problem(description: "want the URL users reach Warren at, such as https://goproxy.corp.example.com")
+            }
+            oidc.publicURL = value.isEmpty ? nil : value
+        case "oidc-issuer":
+            guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else { throw Problem(description: "want the provider's issuer URL") }
+            oidc.issuer = value.isEmpty ? nil : value
+        case "oidc-client-id": oidc.clientID = value.isEmpty ? nil : value
+        case "oidc-client-secret": oidc.clientSecret = value.isEmpty ? nil : value
+        case "oidc-username-claim": oidc.usernameClaim = value
+        case "oidc-groups-claim": oidc.groupsClaim = value
+        case "oidc-scopes": oidc.scopes = value
+        case "login-token-lifetime": oidc.tokenLifetime = try Self.parsePositiveDuration(value)
         case "ca-file": caFile = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         case "upstream-client-cert": upstreamClientCertificate = value.isEmpty ? nil : (value as NSString).expandingTildeInPath
         case "upstream-client-key": upstreamClientKey = value.isEmpty ? nil : (value as NSString).expandingTildeInPath

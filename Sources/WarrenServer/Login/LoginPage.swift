@@ -1,0 +1,59 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The pages of the login flow: plain HTML that needs no script and loads nothing from
+/// elsewhere, everything from the provider or the user escaped.
+enum LoginPage {
+    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
+    }
+
+    /// The token, once, with the lines to paste.
+    static func token(user: String, groups: [String], token: String, publicURL: String, expires: Double, back: String?) -> Response {
+        let host = URLComponents(string: publicURL)?.host ?? publicURL
+        let expiry = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: expires))
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Warren: signed in</title>
+            <meta name="referrer" content="no-referrer"></head>
+            <body>
+            <h1>Signed in as <span id="user">\(escape(user))</span></h1>
+            <p>Groups: <span id="groups">\(escape(groups.joined(separator: ", ")))</span></p>
+            <p>Your Warren token, shown only now (it expires \(escape(expiry))):</p>
+            <pre id="token">\(escape(token))</pre>
+            <p>Put this line in <code>~/.netrc</code> (the go command sends it over HTTPS):</p>
+            <pre id="netrc">machine \(escape(host)) login \(escape(user)) password \(escape(token))</pre>
+            <p>Then point the go command at Warren:</p>
+            <pre id="goproxy">go env -w GOPROXY=\(escape(publicURL))</pre>
+            \(back.map { "<p><a id=\"continue\" href=\"\(escape($0))\">Continue</a></p>" } ?? "")
+            </body></html>
+
+            """
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; form-action 'none'; frame-ancestors 'none'"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

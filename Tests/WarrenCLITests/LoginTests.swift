@@ -1,0 +1,90 @@
+import Foundation
+import TestServers
+import Testing
+
+/// Sign-in with an OpenID Connect provider (authlib on loopback, as GitLab would be):
+/// the browser's round trip through /login, the provider's form and /callback leaves a
+/// Warren token that the go command then uses over TLS; and every attack on the flow is
+/// refused: a replayed code, a forged state, a callback without this browser's cookie,
+/// ID tokens signed by another key, expired, or for another application, and a return
+/// URL pointing at another site.
+@Suite struct LoginTests {
+    let fixture = ModuleFixture.shared
+
+    @Test func signingInGivesATokenTheGoCommandUsesAndAttacksAreRefused() async throws {
+        let ca = try await offThread { try TestCertificateAuthority() }
+        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
+        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        let port = try RadosGateway.freePort()
+        let publicURL = "https://127.0.0.1:\(port)"
+        let provider = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback") }
+        let audit = ca.directory + "/audit.log"
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
+            "--permissions", "group:corp read,fetch github.com/kr/*", "--audit-log", audit,
+            "--public-url", publicURL, "--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID,
+        ], environment: ["WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
+        defer { warren.stop() }
+        let browser = LoginBrowser(warren: publicURL, ca: ca.certificatePath, jar: ca.directory + "/jar")
+        // curl runs on threads of its own (the runtime's few threads serve in-process servers).
+        func signIn() async throws -> String { try await offThread { try browser.signIn(user: "alice", password: "alice-password") } }
+        func get(_ url: String, cookies: String? = nil) async throws -> LoginBrowser.Step {
+            try await offThread { try browser.get(url, cookies: cookies) }
+        }
+
+        // The round trip, and the page with the token and the lines to paste.
+        let callback = try await signIn()
+        try? FileManager.default.copyItem(atPath: browser.jar, toPath: ca.directory + "/jar-before")
+        let page = try await get(callback)
+        #expect(page.status == 200, "\(page.status) \(page.body)")
+        let token = try #require(LoginBrowser.token(in: page.body), "\(page.body)")
+        #expect(page.body.contains("machine 127.0.0.1 login alice password \(token)"))
+        #expect(page.body.contains("go env -w GOPROXY=\(publicURL)"))
+        #expect(page.body.contains("corp/backend"))
+
+        // The go command with that token in .netrc gets what group corp may read.
+        let go = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        try Data("machine 127.0.0.1 login alice password \(token)\n".utf8).write(to: URL(fileURLWithPath: go.home + "/.netrc"))
+        let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(download.status == 0, "\(download.stderr)")
+
+        // A replayed callback (the same code, the cookie as it was): refused.
+        let replay = try await get(callback, cookies: ca.directory + "/jar-before")
+        #expect(replay.status == 400 && replay.body.contains("login failed"), "\(replay.status) \(replay.body)")
+        // A forged state: refused.
+        let second = try await signIn()
+        let forged = second.replacingOccurrences(of: "state=", with: "state=forged")
+        let forgedAnswer = try await get(forged)
+        #expect(forgedAnswer.status == 400 && forgedAnswer.body.contains("state does not match"), "\(forgedAnswer.body)")
+        // The callback in a browser that did not start the login: refused.
+        try Data().write(to: URL(fileURLWithPath: ca.directory + "/empty-jar"))
+        let stranger = try await get(try await signIn(), cookies: ca.directory + "/empty-jar")
+        #expect(stranger.status == 400 && stranger.body.contains("not started here"), "\(stranger.body)")
+
+        // ID tokens that must not be believed.
+        for (mode, reason) in [("other-key", "signature"), ("expired", "expired"), ("wrong-audience", "not for this client")] {
+            try await offThread { try provider.setMode(mode) }
+            let answer = try await get(try await signIn())
+            #expect(answer.status == 400 && answer.body.contains(reason), "\(mode): \(answer.status) \(answer.body)")
+            #expect(LoginBrowser.token(in: answer.body) == nil)
+        }
+        try await offThread { try provider.setMode("good") }
+
+        // The return URL may only be a path here.
+        for evil in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
+            let encoded = evil.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            #expect(try await get(publicURL + "/login?return=" + encoded).status == 400, "\(evil)")
+        }
+        let back = try await get(publicURL + "/login?return=%2Fgithub.com%2Fkr%2Ftext%2F%40v%2Flist")
+        #expect(back.status == 302)
+
+        // The audit log has the login and the refusals; no secret is anywhere.
+        let auditText = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
+        #expect(auditText.contains("\"action\":\"login\",\"user\":\"alice\""), "\(auditText.prefix(1500))")
+        #expect(auditText.contains("\"result\":\"denied\",\"detail\":\"the state does not match"), "\(auditText.prefix(3000))")
+        let secret = String(token.split(separator: "_").last ?? "")
+        for text in [warren.stderr, warren.process.stdout.text, auditText] {
+            #expect(!text.contains(secret) && !text.contains(provider.clientSecret))
+        }
+    }
+}
