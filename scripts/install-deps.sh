@@ -32,14 +32,15 @@ if [ "$MODE" = test ]; then
   )
 fi
 
-# The login tests' provider: Flask and authlib in .build/test-python (pinned).
+# The login tests' provider (Flask and authlib) and browser driver (websocket-client, for
+# Chromium's DevTools protocol) in .build/test-python, pinned.
 test_python() {
   [ "$MODE" = test ] || return 0
   local venv
   venv="$(cd "$(dirname "$0")/.." && pwd)/.build/test-python"
-  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask" 2>/dev/null; then
+  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask, websocket" 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3
+    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3 websocket-client==1.9.2
   fi
 }
 

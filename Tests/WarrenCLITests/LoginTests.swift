@@ -87,4 +87,51 @@ import Testing
             #expect(!text.contains(secret) && !text.contains(provider.clientSecret))
         }
     }
+
+    /// The whole sign-in in a real browser (headless Chromium over the DevTools
+    /// protocol): Warren's /login, the provider's form filled in and submitted, Warren's
+    /// token page (its screenshot kept under .build/test-artifacts), and the token then
+    /// used by the go command.
+    @Test func aRealBrowserSignsInAndTheGoCommandUsesTheToken() async throws {
+        let chromium = try #require(["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].first(where: FileManager.default.isExecutableFile(atPath:)),
+                                    "chromium-headless-shell is not installed (scripts/install-deps.sh test)")
+        let ca = try await offThread { try TestCertificateAuthority() }
+        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
+        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        // The browser trusts Warren's key alone, by its SPKI hash.
+        let spki = try await offThread { () -> String in
+            let r = try TestProcess.run("/bin/sh", ["-c", "openssl x509 -in '\(certificate)' -pubkey -noout | openssl pkey -pubin -outform der"
+                                                    + " | openssl dgst -sha256 -binary | base64"])
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let port = try RadosGateway.freePort()
+        let publicURL = "https://127.0.0.1:\(port)"
+        let provider = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback") }
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
+            "--permissions", "group:corp read,fetch github.com/kr/*",
+            "--public-url", publicURL, "--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID,
+        ], environment: ["WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
+        defer { warren.stop() }
+
+        let artifacts = OIDCTestProvider.root.appendingPathComponent(".build/test-artifacts").path
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let screenshot = artifacts + "/login-token-page.png"
+        let python = OIDCTestProvider.root.appendingPathComponent(".build/test-python/bin/python3").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/browser_login.py").path
+        let run = try await offThread {
+            try TestProcess.run(python, [script, chromium, publicURL + "/login", "alice", "alice-password", screenshot, spki])
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        let token = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("wrn_"), "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains(publicURL + "/callback?code="), "the browser did not end on Warren's callback: \(run.stderr)")
+        let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+        #expect(size > 1000, "no screenshot of the token page")
+
+        let go = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        try Data("machine 127.0.0.1 login alice password \(token)\n".utf8).write(to: URL(fileURLWithPath: go.home + "/.netrc"))
+        let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(download.status == 0, "\(download.stderr)")
+    }
 }

@@ -36,7 +36,7 @@ import Testing
         return Cluster(replicas: replicas, postgres: postgres, database: database, bucket: bucket)
     }
 
-    @Test func aColdZipAskedOfThreeReplicasAtOnceIsFetchedOnce() async throws {
+    @Test func fiveHundredColdRequestsOverThreeReplicasFetchOnce() async throws {
         let module = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
         let zipPath = ModuleFixture.artifactPath(module.path, module.version, "zip")
         let upstream = FaultyUpstream(root: fixture.root)
@@ -49,7 +49,7 @@ import Testing
         let gate = FaultyUpstream.Gate()
         upstream.setFault(zipPath, .gated(gate))
 
-        let clients = 300
+        let clients = 500
         let (replies, waiting) = try await offThread { () -> ([RawHTTP.Reply?], String) in
             let sockets = try (0..<clients).map { i in try TestSocket(port: cluster.replicas[i % cluster.replicas.count].port) }
             for socket in sockets { try socket.send("GET /\(zipPath) HTTP/1.1\r\nHost: t\r\n\r\n") }

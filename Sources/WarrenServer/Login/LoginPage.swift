@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,7 +21,7 @@ enum LoginPage {
         let html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Warren: signed in</title>
-            <meta name="referrer" content="no-referrer"></head>
+            <meta name="referrer" content="no-referrer"><style>\(style)</style></head>
             <body>
             <h1>Signed in as <span id="user">\(escape(user))</span></h1>
             <p>Groups: <span id="groups">\(escape(groups.joined(separator: ", ")))</span></p>
@@ -37,10 +38,15 @@ enum LoginPage {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; form-action 'none'; frame-ancestors 'none'"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; style-src '\(styleHash)'; form-action 'none'; frame-ancestors 'none'"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// The page's only style, allowed by its hash (no inline style from anywhere else).
+    static let style = "body{font-family:sans-serif;margin:2em;max-width:60em}pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:.5em}"
+    static let styleHash = "sha256-" + Data(SHA256.hash(data: Array(style.utf8))).base64EncodedString()
 
     static func escape(_ s: String) -> String {
         var out = ""
