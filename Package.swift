@@ -152,6 +152,7 @@ let package = Package(
                 "SQLiteIndex",
                 "PostgresIndex",
                 "OpenIDConnect",
+                "GitHubLogin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -211,6 +212,17 @@ let package = Package(
             swiftSettings: coverage
         ),
         // The metadata index on SQLite: the embedded default, a file in --data-dir.
+        // Login with GitHub Enterprise Server or github.com (an OAuth app; groups from the
+        // user's organizations and teams).
+        .target(
+            name: "GitHubLogin",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: coverage
+        ),
         // Login with an OpenID Connect provider (GitLab and others): discovery, PKCE,
         // the ID token checked with the provider's keys.
         .target(

@@ -71,13 +71,13 @@ public final class OpenIDConnectProvider: LoginProvider {
     func exchange(code: String, codeVerifier: String, redirectURI: String, at endpoint: String) async throws -> String {
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
-        let credentials = Data((Self.formEncode(clientID) + ":" + Self.formEncode(clientSecret)).utf8).base64EncodedString()
+        let credentials = Data((FormEncoding.encode(clientID) + ":" + FormEncoding.encode(clientSecret)).utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic " + credentials)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
                     ("code_verifier", codeVerifier), ("client_id", clientID)]
-            .map { Self.formEncode($0.0) + "=" + Self.formEncode($0.1) }.joined(separator: "&")
+            .map { FormEncoding.encode($0.0) + "=" + FormEncoding.encode($0.1) }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: form))
         let response: HTTPClientResponse
         do {
@@ -134,12 +134,5 @@ public final class OpenIDConnectProvider: LoginProvider {
         } catch {
             throw LoginFailure("the provider's \(what) is not what OpenID Connect says: \(error)")
         }
-    }
-
-    /// `application/x-www-form-urlencoded` for one value.
-    static func formEncode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 }

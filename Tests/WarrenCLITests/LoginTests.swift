@@ -134,4 +134,46 @@ import Testing
         let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
         #expect(download.status == 0, "\(download.stderr)")
     }
+
+    /// GitHub Enterprise through an OAuth app: the user's organizations and teams become
+    /// groups (`corp`, `corp/backend`), so a team's rule lets its token download.
+    @Test func gitHubEnterpriseSignInMapsOrganizationsAndTeamsToGroups() async throws {
+        let ca = try await offThread { try TestCertificateAuthority() }
+        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
+        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        let port = try RadosGateway.freePort()
+        let publicURL = "https://127.0.0.1:\(port)"
+        let github = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback", script: "github_api.py") }
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
+            "--permissions", "group:corp/backend read,fetch github.com/kr/*",
+            "--public-url", publicURL, "--github-url", github.issuer, "--github-client-id", github.clientID,
+        ], environment: ["WARREN_GITHUB_CLIENT_SECRET": github.clientSecret])
+        defer { warren.stop() }
+        let browser = LoginBrowser(warren: publicURL, ca: ca.certificatePath, jar: ca.directory + "/jar")
+        let callback = try await offThread { try browser.signIn(user: "carol", password: "carol-password") }
+        try? FileManager.default.copyItem(atPath: browser.jar, toPath: ca.directory + "/jar-before")
+        let page = try await offThread { try browser.get(callback) }
+        #expect(page.status == 200, "\(page.status) \(page.body)")
+        #expect(page.body.contains("<span id=\"groups\">corp, corp/backend</span>"), "\(page.body)")
+        let token = try #require(LoginBrowser.token(in: page.body))
+
+        let go = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        try Data("machine 127.0.0.1 login carol password \(token)\n".utf8).write(to: URL(fileURLWithPath: go.home + "/.netrc"))
+        let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(download.status == 0, "\(download.stderr)")
+
+        // dan is in no team: signed in, and refused the team's module.
+        let danCallback = try await offThread { try browser.signIn(user: "dan", password: "dan-password") }
+        let danPage = try await offThread { try browser.get(danCallback) }
+        let danToken = try #require(LoginBrowser.token(in: danPage.body), "\(danPage.body)")
+        let danGo = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        try Data("machine 127.0.0.1 login dan password \(danToken)\n".utf8).write(to: URL(fileURLWithPath: danGo.home + "/.netrc"))
+        let danDownload = try await danGo.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(danDownload.status != 0 && danDownload.stderr.contains("dan may not read github.com/kr/text"), "\(danDownload.stderr)")
+        // A replayed code: GitHub refuses it the second time.
+        let replay = try await offThread { try browser.get(callback, cookies: ca.directory + "/jar-before") }
+        #expect(replay.status == 400 && replay.body.contains("refused the code"), "\(replay.body)")
+        #expect(!warren.stderr.contains(github.clientSecret))
+    }
 }

@@ -24,3 +24,18 @@ public enum SecretText {
         return Data(base64Encoded: b)
     }
 }
+
+/// `application/x-www-form-urlencoded` for one name or value (RFC 3986 unreserved
+/// characters kept, everything else percent-encoded), for OAuth token requests.
+public enum FormEncoding {
+    public static func encode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// `name=value&…`.
+    public static func form(_ pairs: [(String, String)]) -> String {
+        pairs.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+    }
+}

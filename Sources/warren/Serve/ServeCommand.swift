@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GitHubLogin
 import OpenIDConnect
 import GoModule
 import Logging
@@ -174,6 +175,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("oidc-scopes"), help: ArgumentHelp("The scopes asked for. (default: openid profile email)", valueName: "scopes"))
     var oidcScopes: String?
 
+    @Option(name: .customLong("github-url"), help: ArgumentHelp("Sign in at /login with GitHub Enterprise Server at this address (or https://github.com), through an OAuth app.", valueName: "url"))
+    var githubURL: String?
+
+    @Option(name: .customLong("github-api-url"), help: ArgumentHelp("GitHub's API. (default: GITHUB-URL/api/v3, or https://api.github.com)", valueName: "url"))
+    var githubAPIURL: String?
+
+    @Option(name: .customLong("github-client-id"), help: ArgumentHelp("The OAuth app's client ID.", valueName: "id"))
+    var githubClientID: String?
+
+    @Option(name: .customLong("github-client-secret"), help: ArgumentHelp("The OAuth app's secret; prefer WARREN_GITHUB_CLIENT_SECRET or the config file.", valueName: "secret"))
+    var githubClientSecret: String?
+
     @Option(name: .customLong("login-token-lifetime"), help: ArgumentHelp("How long tokens made at sign-in last. (default: 90 days)", valueName: "duration"))
     var loginTokenLifetime: String?
 
@@ -196,7 +209,8 @@ struct ServeCommand: AsyncParsableCommand {
             ("ca-file", caFile), ("upstream-client-cert", upstreamClientCert), ("upstream-client-key", upstreamClientKey),
             ("public-url", publicURL), ("oidc-issuer", oidcIssuer), ("oidc-client-id", oidcClientID),
             ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
-            ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime),
+            ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
+            ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -318,14 +332,24 @@ enum WarrenServe {
         let downloads = DownloadTally()
         defer { accessLog.flush() }
         var login: LoginFlow?
-        if let issuer = settings.oidc.issuer, let clientID = settings.oidc.clientID, let secret = settings.oidc.clientSecret,
-           let publicURL = settings.oidc.publicURL, let tokens = access?.authenticator.tokens {
-            let provider = OpenIDConnectProvider(issuer: issuer, clientID: clientID, clientSecret: secret,
-                                                 usernameClaim: settings.oidc.usernameClaim, groupsClaim: settings.oidc.groupsClaim,
-                                                 scopes: settings.oidc.scopes, http: clients.client(for: issuer))
-            login = LoginFlow(provider: provider, publicURL: publicURL, cookieSecret: secret, tokenLifetime: settings.oidc.tokenLifetime,
-                              tokens: tokens, audit: access?.audit)
-            logger.notice("sign-in with an OpenID Connect provider at /login", metadata: ["issuer": "\(issuer)", "redirect": "\(publicURL)/callback"])
+        if let publicURL = settings.oidc.publicURL, let tokens = access?.authenticator.tokens {
+            let o = settings.oidc
+            var provider: (any LoginProvider)?
+            var secret = ""
+            if let issuer = o.issuer, let clientID = o.clientID, let s = o.clientSecret {
+                provider = OpenIDConnectProvider(issuer: issuer, clientID: clientID, clientSecret: s, usernameClaim: o.usernameClaim,
+                                                 groupsClaim: o.groupsClaim, scopes: o.scopes, http: clients.client(for: issuer))
+                secret = s
+            } else if let base = o.githubURL, let clientID = o.githubClientID, let s = o.githubClientSecret {
+                provider = GitHubLoginProvider(base: base, api: o.githubAPIURL, clientID: clientID, clientSecret: s,
+                                               http: clients.client(for: base))
+                secret = s
+            }
+            if let provider {
+                login = LoginFlow(provider: provider, publicURL: publicURL, cookieSecret: secret, tokenLifetime: o.tokenLifetime,
+                                  tokens: tokens, audit: access?.audit)
+                logger.notice("sign-in at /login", metadata: ["provider": "\(provider.displayName)", "redirect": "\(publicURL)/callback"])
+            }
         }
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,

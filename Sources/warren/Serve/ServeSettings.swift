@@ -82,11 +82,11 @@ struct ServeSettings: Equatable {
         "tls-cert", "tls-key", "anonymous", "permissions", "hide-forbidden", "metrics-access", "audit-log",
         "ca-file", "upstream-client-cert", "upstream-client-key",
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
-        "oidc-scopes", "login-token-lifetime",
+        "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
-    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret"]
+    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret", "github-client-secret"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -220,6 +220,11 @@ struct ServeSettings: Equatable {
             guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else { throw Problem(description: "want the provider's issuer URL") }
             oidc.issuer = value.isEmpty ? nil : value
         case "oidc-client-id": oidc.clientID = value.isEmpty ? nil : value
+        case "github-url", "github-api-url":
+            guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else { throw Problem(description: "want a URL") }
+            if key == "github-url" { oidc.githubURL = value.isEmpty ? nil : value } else { oidc.githubAPIURL = value.isEmpty ? nil : value }
+        case "github-client-id": oidc.githubClientID = value.isEmpty ? nil : value
+        case "github-client-secret": oidc.githubClientSecret = value.isEmpty ? nil : value
         case "oidc-client-secret": oidc.clientSecret = value.isEmpty ? nil : value
         case "oidc-username-claim": oidc.usernameClaim = value
         case "oidc-groups-claim": oidc.groupsClaim = value

@@ -2,7 +2,8 @@ import Foundation
 import TestServers
 
 /// The OpenID Connect provider of Support/oidc_provider.py (Flask and authlib, from the
-/// virtual environment scripts/install-deps.sh test makes), on loopback.
+/// virtual environment scripts/install-deps.sh test makes), on loopback; or, with
+/// `script: "github_api.py"`, the GitHub-Enterprise-shaped server.
 final class OIDCTestProvider: @unchecked Sendable {
     let process: TestProcess
     let port: Int
@@ -15,12 +16,12 @@ final class OIDCTestProvider: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    init(redirectURI: String) throws {
+    init(redirectURI: String, script name: String = "oidc_provider.py") throws {
         let python = Self.root.appendingPathComponent(".build/test-python/bin/python3").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Failure(description: "no \(python): run scripts/install-deps.sh test")
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("oidc_provider.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name).path
         process = try TestProcess(python, ["-u", script, clientID, clientSecret, redirectURI])
         let text = process.stdout.waitFor(timeout: 30) { $0.contains("listening ") && $0.hasSuffix("\n") }
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let p = Int(line.dropFirst(10)) else {
