@@ -64,26 +64,15 @@ public final class GitHubLoginProvider: LoginProvider {
 
     /// POST /login/oauth/access_token (JSON answer asked for).
     func exchange(code: String, codeVerifier: String, redirectURI: String) async throws -> String {
-        var request = HTTPClientRequest(url: base + "/login/oauth/access_token")
-        request.method = .POST
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [("client_id", clientID), ("client_secret", clientSecret), ("code", code), ("redirect_uri", redirectURI),
-                    ("code_verifier", codeVerifier)]
-            .map { FormEncoding.encode($0.0) + "=" + FormEncoding.encode($0.1) }.joined(separator: "&")
-        request.body = .bytes(ByteBuffer(string: form))
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(15))
-        } catch {
-            throw LoginFailure("GitHub cannot be reached: \(error)")
-        }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        let (status, object) = try await OAuthTokenRequest.post(
+            base + "/login/oauth/access_token",
+            form: [("client_id", clientID), ("client_secret", clientSecret), ("code", code), ("redirect_uri", redirectURI),
+                   ("code_verifier", codeVerifier)],
+            http: http, provider: "GitHub")
         // GitHub answers 200 with an error field for a bad code.
         if let error = object?["error"] as? String { throw LoginFailure("GitHub refused the code: \(error)") }
-        guard response.status == .ok, let token = object?["access_token"] as? String, !token.isEmpty else {
-            throw LoginFailure("GitHub's answer holds no access token (HTTP \(response.status.code))")
+        guard status == 200, let token = object?["access_token"] as? String, !token.isEmpty else {
+            throw LoginFailure("GitHub's answer holds no access token (HTTP \(status))")
         }
         return token
     }

@@ -69,29 +69,16 @@ public final class OpenIDConnectProvider: LoginProvider {
 
     /// POSTs the code to the token endpoint (client_secret_basic) and returns the ID token.
     func exchange(code: String, codeVerifier: String, redirectURI: String, at endpoint: String) async throws -> String {
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .POST
         let credentials = Data((FormEncoding.encode(clientID) + ":" + FormEncoding.encode(clientSecret)).utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic " + credentials)
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
-        let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
-                    ("code_verifier", codeVerifier), ("client_id", clientID)]
-            .map { FormEncoding.encode($0.0) + "=" + FormEncoding.encode($0.1) }.joined(separator: "&")
-        request.body = .bytes(ByteBuffer(string: form))
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(15))
-        } catch {
-            throw LoginFailure("the provider's token endpoint cannot be reached: \(error)")
+        let (status, object) = try await OAuthTokenRequest.post(
+            endpoint,
+            form: [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                   ("code_verifier", codeVerifier), ("client_id", clientID)],
+            headers: [("Authorization", "Basic " + credentials)], http: http, provider: "the provider")
+        guard status == 200 else {
+            throw LoginFailure("the provider refused the code: \(object?["error"] as? String ?? "HTTP \(status)")")
         }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else {
-            let reason = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["error"] as? String ?? "HTTP \(response.status.code)"
-            throw LoginFailure("the provider refused the code: \(reason)")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let idToken = object["id_token"] as? String else {
+        guard let idToken = object?["id_token"] as? String else {
             throw LoginFailure("the provider's answer holds no ID token")
         }
         return idToken
