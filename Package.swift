@@ -153,6 +153,7 @@ let package = Package(
                 "PostgresIndex",
                 "OpenIDConnect",
                 "GitHubLogin",
+                "GitLabTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -212,6 +213,16 @@ let package = Package(
             swiftSettings: coverage
         ),
         // The metadata index on SQLite: the embedded default, a file in --data-dir.
+        // GitLab vouching for its CI job tokens and personal access tokens.
+        .target(
+            name: "GitLabTokens",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: coverage
+        ),
         // Login with GitHub Enterprise Server or github.com (an OAuth app; groups from the
         // user's organizations and teams).
         .target(

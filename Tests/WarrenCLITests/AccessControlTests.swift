@@ -214,4 +214,49 @@ import Testing
         #expect(last.status == 429 && Int(last.headers["Retry-After"].first ?? "") != nil, "\(last.status) \(last.text)")
         #expect(statuses.suffix(2) == [429, 429])
     }
+
+    /// CI jobs and developers with GitLab's own tokens: a job token (`gitlab-ci-token`)
+    /// admits the job's project groups, a personal access token its owner's groups;
+    /// GitLab is asked once a minute per token, and when it cannot be asked a token it
+    /// has not vouched for yet gets a 503, not a 401.
+    @Test func gitLabJobAndPersonalTokensAreAskedOfGitLab() async throws {
+        let ca = try await offThread { try TestCertificateAuthority() }
+        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
+        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        let jobToken = "glcbt-" + UUID().uuidString, personal = "glpat-" + UUID().uuidString
+        let gitlab = try await offThread { try OIDCTestProvider(redirectURI: "", script: "gitlab_api.py", arguments: [jobToken, personal]) }
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
+            "--permissions", "group:corp/backend read,fetch github.com/kr/*", "--gitlab-tokens", gitlab.issuer,
+        ])
+        defer { warren.stop() }
+        let url = "https://127.0.0.1:\(warren.port)"
+        func client(_ login: String, _ password: String) throws -> GoClient {
+            let go = GoClient(proxy: url, environment: ["SSL_CERT_FILE": ca.certificatePath])
+            try Data("machine 127.0.0.1 login \(login) password \(password)\n".utf8).write(to: URL(fileURLWithPath: go.home + "/.netrc"))
+            return go
+        }
+        let job = try await client("gitlab-ci-token", jobToken).run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(gitlab.requests("/api/v4/job") == 1, "GitLab was asked \(gitlab.requests("/api/v4/job")) times")
+        let mine = try await client("erin", personal).run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(mine.status == 0, "\(mine.stderr)")
+        #expect(gitlab.requests("/api/v4/user") == 1 && gitlab.requests("/api/v4/groups") == 1)
+        let wrong = try await client("gitlab-ci-token", "glcbt-not-a-job").run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("neither a Warren token nor a token GitLab knows"), "\(wrong.stderr)")
+        // GitLab down: a token it vouched for a moment ago still works; a new one is a 503.
+        _ = gitlab.process.kill9()
+        let caPath = ca.certificatePath
+        let status = { (token: String) async throws -> String in
+            try await offThread {
+                try TestProcess.run("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", caPath,
+                                                      "-u", "gitlab-ci-token:" + token, url + "/github.com/kr/text/@v/list"]).stdout
+            }
+        }
+        #expect(try await status(jobToken) == "200")
+        #expect(try await status("glcbt-never-seen") == "503")
+        for text in [warren.stderr, warren.process.stdout.text] {
+            #expect(!text.contains(jobToken) && !text.contains(personal))
+        }
+    }
 }

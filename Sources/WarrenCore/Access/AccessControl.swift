@@ -19,6 +19,7 @@ public struct AccessControl: Sendable {
         case forbidden(String)
         case hidden
         case throttled(retryAfter: Int)
+        case unavailable(String)
     }
 
     /// For the ordinary path: a token not known here yet is looked up first.
@@ -30,6 +31,8 @@ public struct AccessControl: Sendable {
         switch outcome {
         case .throttled(let wait):
             return .throttled(retryAfter: wait)
+        case .unavailable(let reason):
+            return .unavailable(reason)
         case .rejected(let reason):
             return .unauthenticated(reason)
         case .principal(let principal):

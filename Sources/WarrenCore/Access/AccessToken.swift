@@ -47,7 +47,7 @@ public struct AccessToken: Sendable, Equatable {
 
     /// Lower-case hex, by table: this runs on every authenticated request, where
     /// `String(format:)` per byte cost more than the hash itself.
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -11,10 +11,14 @@ import Foundation
 public struct Authenticator: Sendable {
     public let tokens: TokenCache?
     public let limiter: FailedAuthenticationLimiter
+    /// A service that vouches for credentials that are not Warren tokens (GitLab).
+    public let external: (any ExternalCredentials)?
 
-    public init(tokens: TokenCache?, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter()) {
+    public init(tokens: TokenCache?, limiter: FailedAuthenticationLimiter = FailedAuthenticationLimiter(),
+                external: (any ExternalCredentials)? = nil) {
         self.tokens = tokens
         self.limiter = limiter
+        self.external = external
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -23,11 +27,27 @@ public struct Authenticator: Sendable {
         case rejected(String)
         /// 429: too many failures; try again after this many seconds.
         case throttled(retryAfter: Int)
+        /// 503: the service that would vouch for the credentials cannot be asked.
+        case unavailable(String)
     }
 
     /// As `authenticate`, but a token this replica has not heard of yet (created a moment
     /// ago, perhaps on another replica) is looked up in the store first.
     public func authenticateLookingUp(authorization: String?, address: String?) async -> Outcome {
+        if let external, let authorization, let presented = Self.presented(authorization), AccessToken(presented.secret) == nil {
+            var keys = address.map { ["address:" + $0] } ?? []
+            if let user = presented.user, !user.isEmpty { keys.append("user:" + user) }
+            if let wait = limiter.retryAfter(keys) { return .throttled(retryAfter: wait) }
+            do {
+                if let identity = try await external.identity(user: presented.user ?? "", secret: presented.secret) {
+                    return .principal(.user(identity))
+                }
+            } catch {
+                return .unavailable("\(error)")
+            }
+            limiter.failed(keys)
+            return .rejected("the credentials are neither a Warren token nor a token GitLab knows")
+        }
         let outcome = authenticate(authorization: authorization, address: address, countFailure: false)
         guard case .rejected = outcome, let tokens, let token = presentedToken(authorization), !tokens.knows(id: token.id) else {
             return authenticate(authorization: authorization, address: address)
@@ -36,15 +56,23 @@ public struct Authenticator: Sendable {
         return authenticate(authorization: authorization, address: address)
     }
 
-    /// The token in the header, if it holds one.
-    func presentedToken(_ authorization: String?) -> AccessToken? {
-        guard let authorization else { return nil }
+    /// What a Basic or Bearer header presents: the user name (Basic only) and the secret
+    /// (the password, or the user name when there is none).
+    static func presented(_ authorization: String) -> (user: String?, secret: String)? {
         let lower = authorization.lowercased()
-        if lower.hasPrefix("bearer ") { return AccessToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
-        guard lower.hasPrefix("basic "), let decoded = Data(base64Encoded: String(authorization.dropFirst(6))),
+        if lower.hasPrefix("bearer ") { return (nil, String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
+        guard lower.hasPrefix("basic "), let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let pair = String(data: decoded, encoding: .utf8) else { return nil }
         let parts = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        return AccessToken(parts.count == 2 && !parts[1].isEmpty ? String(parts[1]) : String(parts.first ?? ""))
+        let user = String(parts.first ?? "")
+        guard parts.count == 2, !parts[1].isEmpty else { return (nil, user) }
+        return (user, String(parts[1]))
+    }
+
+    /// The token in the header, if it holds one.
+    func presentedToken(_ authorization: String?) -> AccessToken? {
+        guard let authorization, let presented = Self.presented(authorization) else { return nil }
+        return AccessToken(presented.secret)
     }
 
     public func authenticate(authorization: String?, address: String?) -> Outcome {

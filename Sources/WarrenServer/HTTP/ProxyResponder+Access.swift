@@ -29,6 +29,8 @@ extension ProxyResponder {
             (response, result) = (Self.text(.forbidden, "403 Forbidden: " + reason), "forbidden: " + reason)
         case .hidden:
             (response, result) = (Self.text(.notFound, "not found"), "hidden")
+        case .unavailable(let reason):
+            (response, result) = (Self.text(.serviceUnavailable, reason), "unavailable")
         case .throttled(let wait):
             var r = Self.text(.tooManyRequests, "too many failed authentications from here; try again in \(wait) s")
             r.headers[.retryAfter] = String(wait)

@@ -7,7 +7,8 @@ import WarrenCore
 /// (no credentials are then looked at, at no cost), else the policy with a token cache
 /// filled from the index's database before the first request, and the audit log.
 enum AccessSetup {
-    static func make(settings: ServeSettings, tokens: (any TokenStore)?, logger: Logger) async throws -> AccessControl? {
+    static func make(settings: ServeSettings, tokens: (any TokenStore)?, external: (any ExternalCredentials)? = nil,
+                     logger: Logger) async throws -> AccessControl? {
         let policy = settings.access
         if !isLoopback(settings.host), policy.anonymous == .fetch {
             logger.warning("anyone who can reach this address may read and fetch every module no permission rule names (--anonymous fetch): set --anonymous read or off, or add permissions", metadata: ["listen": "\(settings.host)"])
@@ -17,7 +18,7 @@ enum AccessSetup {
             logger.warning("private modules that no permission rule names are open to callers without a token",
                            metadata: ["private": "\(unprotected.joined(separator: ","))"])
         }
-        guard !policy.isOpen || settings.auditLog != nil || settings.oidc.isConfigured else { return nil }
+        guard !policy.isOpen || settings.auditLog != nil || settings.oidc.isConfigured || external != nil else { return nil }
         var cache: TokenCache?
         if let tokens {
             let c = TokenCache(store: tokens)
@@ -31,7 +32,7 @@ enum AccessSetup {
                 throw ServeSettings.Problem(description: "cannot open the audit log \(path): \(error)")
             }
         }
-        return AccessControl(policy: policy, authenticator: Authenticator(tokens: cache), audit: audit)
+        return AccessControl(policy: policy, authenticator: Authenticator(tokens: cache, external: external), audit: audit)
     }
 
     static func isLoopback(_ host: String) -> Bool {

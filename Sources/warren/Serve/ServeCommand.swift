@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitHubLogin
+import GitLabTokens
 import OpenIDConnect
 import GoModule
 import Logging
@@ -187,6 +188,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("github-client-secret"), help: ArgumentHelp("The OAuth app's secret; prefer WARREN_GITHUB_CLIENT_SECRET or the config file.", valueName: "secret"))
     var githubClientSecret: String?
 
+    @Option(name: .customLong("gitlab-tokens"), help: ArgumentHelp("Accept GitLab CI job tokens (user gitlab-ci-token) and personal access tokens, asking this GitLab whose they are.", valueName: "url"))
+    var gitlabTokens: String?
+
     @Option(name: .customLong("login-token-lifetime"), help: ArgumentHelp("How long tokens made at sign-in last. (default: 90 days)", valueName: "duration"))
     var loginTokenLifetime: String?
 
@@ -211,6 +215,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
             ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
+            ("gitlab-tokens", gitlabTokens),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -294,14 +299,6 @@ enum WarrenServe {
             throw ExitCode(2)
         }
         let storage = opened.storage
-        let access: AccessControl?
-        do {
-            access = try await AccessSetup.make(settings: settings, tokens: opened.index as? any TokenStore, logger: logger)
-        } catch {
-            printError("warren serve: \(error)")
-            await opened.shutdown()
-            throw ExitCode(2)
-        }
         let metrics = MetricsEndpoint.bootstrap()
         let clients: HTTPClientFactory
         do {
@@ -313,6 +310,16 @@ enum WarrenServe {
             }
         } catch {
             printError("warren serve: \(error)")
+            await opened.shutdown()
+            throw ExitCode(2)
+        }
+        let access: AccessControl?
+        do {
+            let gitlab = settings.gitlabTokens.map { GitLabTokenChecker(base: $0, http: clients.client(for: $0)) }
+            access = try await AccessSetup.make(settings: settings, tokens: opened.index as? any TokenStore, external: gitlab, logger: logger)
+        } catch {
+            printError("warren serve: \(error)")
+            await clients.shutdown()
             await opened.shutdown()
             throw ExitCode(2)
         }

@@ -62,6 +62,8 @@ struct ServeSettings: Equatable {
     /// Sign-in with an OpenID Connect provider (all three of issuer, client ID and secret,
     /// plus the URL users reach Warren at).
     var oidc = OIDCSettings()
+    /// A GitLab that vouches for CI job tokens and personal access tokens.
+    var gitlabTokens: String?
     /// Extra CAs for every outgoing request; a client certificate for upstreams.
     var caFile: String?
     var upstreamClientCertificate: String?
@@ -83,6 +85,7 @@ struct ServeSettings: Equatable {
         "ca-file", "upstream-client-cert", "upstream-client-key",
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
+        "gitlab-tokens",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -224,6 +227,9 @@ struct ServeSettings: Equatable {
             guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else { throw Problem(description: "want a URL") }
             if key == "github-url" { oidc.githubURL = value.isEmpty ? nil : value } else { oidc.githubAPIURL = value.isEmpty ? nil : value }
         case "github-client-id": oidc.githubClientID = value.isEmpty ? nil : value
+        case "gitlab-tokens":
+            guard value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") else { throw Problem(description: "want GitLab's URL") }
+            gitlabTokens = value.isEmpty ? nil : value
         case "github-client-secret": oidc.githubClientSecret = value.isEmpty ? nil : value
         case "oidc-client-secret": oidc.clientSecret = value.isEmpty ? nil : value
         case "oidc-username-claim": oidc.usernameClaim = value

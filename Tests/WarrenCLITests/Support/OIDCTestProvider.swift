@@ -16,19 +16,24 @@ final class OIDCTestProvider: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    init(redirectURI: String, script name: String = "oidc_provider.py") throws {
+    init(redirectURI: String, script name: String = "oidc_provider.py", arguments: [String]? = nil) throws {
         let python = Self.root.appendingPathComponent(".build/test-python/bin/python3").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Failure(description: "no \(python): run scripts/install-deps.sh test")
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name).path
-        process = try TestProcess(python, ["-u", script, clientID, clientSecret, redirectURI])
+        process = try TestProcess(python, ["-u", script] + (arguments ?? [clientID, clientSecret, redirectURI]))
         let text = process.stdout.waitFor(timeout: 30) { $0.contains("listening ") && $0.hasSuffix("\n") }
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let p = Int(line.dropFirst(10)) else {
             _ = process.kill9()
             throw Failure(description: "the OpenID Connect provider did not start: \(text) \(process.stderr.text.suffix(2000))")
         }
         port = p
+    }
+
+    /// Requests a script logged as `GET PATH`.
+    func requests(_ path: String) -> Int {
+        process.stdout.text.split(separator: "\n").filter { $0 == "GET " + path }.count
     }
 
     /// What the next ID tokens get wrong: good, other-key, expired, wrong-audience.
