@@ -14,7 +14,7 @@ import S3Client
 /// Built with `-D FUZZING -sanitize=fuzzer` by scripts/fuzz.sh; otherwise it replays the
 /// files named on its command line (FuzzCorpusTests).
 enum ParserHarness {
-    static let parsers = 14
+    static let parsers = 15
 
     static func run(_ input: [UInt8]) {
         guard let selector = input.first else { return }
@@ -97,10 +97,38 @@ enum ParserHarness {
                 check((try? AccessRule(rule.description)) == rule, "a rule does not parse back: \(text)")
             }
             _ = try? AccessScope(text)
+        case 14:  // sign-in: the attempt cookie, the return path, callback parameters
+            check(login.unseal(text) == nil, "a cookie Warren did not sign was accepted: \(text)")
+            if LoginFlow.isLocalPath(text) {
+                check(text.hasPrefix("/") && !text.hasPrefix("//") && URLComponents(string: text)?.host == nil,
+                      "a return path leaving Warren was accepted: \(text)")
+            }
+            _ = URLComponents(string: "https://w.example/callback?" + text)?.queryItems
+            _ = Authenticator.presented(text)
         default:  // a checksum database's lookup answer and its records
             _ = try? SignedNote.open(bytes, keys: [key])
             _ = text.split(separator: "\n").map { $0.split(separator: " ") }
         }
+    }
+
+    /// A sign-in flow whose cookies are signed with a key no input knows.
+    static let login = LoginFlow(provider: NoProvider(), publicURL: "https://w.example", cookieSecret: "fuzz-" + String(UInt64.random(in: 0...UInt64.max)),
+                                 tokenLifetime: 60, tokens: TokenCache(store: NoTokens()), audit: nil)
+
+    struct NoProvider: LoginProvider {
+        var displayName: String { "none" }
+        func authorizationURL(state: String, nonce: String, codeChallenge: String, redirectURI: String) async throws -> String { "" }
+        func redeem(code: String, codeVerifier: String, redirectURI: String, nonce: String) async throws -> LoginIdentity {
+            throw LoginFailure("none")
+        }
+    }
+
+    struct NoTokens: TokenStore {
+        func insertToken(_ record: TokenRecord) async throws {}
+        func tokens() async throws -> [TokenRecord] { [] }
+        func revokeToken(id: String, at time: Double) async throws -> Bool { false }
+        func tokenGeneration() async throws -> Int64 { 0 }
+        func recordTokenUse(_ uses: [String: Double]) async throws {}
     }
 
     /// No tokens at all: every credential must be refused (or throttled), never accepted.

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import TestServers
 import Testing
 
@@ -258,5 +261,52 @@ import Testing
         for text in [warren.stderr, warren.process.stdout.text] {
             #expect(!text.contains(jobToken) && !text.contains(personal))
         }
+    }
+
+    /// `/-/api/tokens`: an admin makes a token for a user and group, the user sees only
+    /// their own tokens, cannot act for others or take groups they lack, and a token
+    /// revoked through the API stops working at once.
+    @Test func theTokenAPIMakesListsAndRevokesTokens() async throws {
+        let warren = try await WarrenServerProcess.start(arguments: [
+            "--upstream", "file://" + fixture.root, "--permissions", "group:corp read,fetch github.com/kr/*; user:root admin *",
+        ])
+        defer { warren.stop() }
+        let root = try await Self.token(warren, ["--user", "root"])
+        let api = warren.url + "/-/api/tokens"
+        func call(_ method: HTTPMethod, _ url: String, _ token: String?, body: String? = nil) async throws -> HTTPExchange {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            return HTTPExchange(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+        }
+        func object(_ e: HTTPExchange) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.body))) as? [String: Any] ?? [:] }
+
+        #expect(try await call(.GET, api, nil).status == 401)
+        let made = try await call(.POST, api, root.text, body: #"{"user":"bob","groups":["corp"],"expires":"1d"}"#)
+        #expect(made.status == 201, "\(made.text)")
+        let bob = try #require(object(made)["token"] as? String)
+        let bobID = try #require(object(made)["id"] as? String)
+        #expect(try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: [("Authorization", "Bearer " + bob)]).status == 200)
+
+        // bob sees his own tokens only, and may not act for others.
+        let listed = try await call(.GET, api, bob)
+        let entries = (try? JSONSerialization.jsonObject(with: Data(listed.body))) as? [[String: Any]] ?? []
+        #expect(listed.status == 200 && entries.map { $0["user"] as? String } == ["bob"], "\(listed.text)")
+        #expect(try await call(.POST, api, bob, body: #"{"user":"root"}"#).status == 403)
+        #expect(try await call(.POST, api, bob, body: #"{"groups":["corp","admins"]}"#).status == 403)
+        #expect(try await call(.DELETE, api + "/" + root.id, bob).status == 403)
+        let own = try await call(.POST, api, bob, body: #"{"scopes":["read:github.com/kr/*"]}"#)
+        #expect(own.status == 201, "\(own.text)")
+        #expect(try await call(.POST, api, bob, body: "not json").status == 400)
+        #expect(try await call(.POST, api, bob, body: #"{"scopes":["write:x"]}"#).status == 400)
+
+        // Revoked through the API: refused at once.
+        #expect(try await call(.DELETE, api + "/" + bobID, root.text).status == 204)
+        #expect(try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: [("Authorization", "Bearer " + bob)]).status == 401)
+        #expect(try await call(.DELETE, api + "/" + bobID, root.text).status == 404)
+        #expect(!warren.stderr.contains(String(bob.split(separator: "_").last ?? "")))
     }
 }

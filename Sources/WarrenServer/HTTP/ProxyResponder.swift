@@ -106,6 +106,18 @@ public struct ProxyResponder: HTTPResponder {
             break
         }
 
+        // `-` cannot start a module path: Warren's own API lives under /-/.
+        if rawPath == "/-/api/tokens" || rawPath.hasPrefix("/-/api/tokens/"), let access, let tokens = access.authenticator.tokens {
+            switch await checkAccess(access, request: request, context: context, module: nil, action: "token-api") {
+            case .failure(let refused):
+                return log.finish(refused.response, endpoint: "api")
+            case .success(let (principal, _)):
+                let api = TokenAPI(access: access, tokens: tokens)
+                return log.finish(await api.respond(request, path: rawPath, principal: principal, address: context.channel.remoteAddress?.ipAddress),
+                                  endpoint: "api")
+            }
+        }
+
         guard request.method == .get || request.method == .head else {
             var r = Self.text(.methodNotAllowed, "method \(request.method.rawValue) not allowed: use GET or HEAD")
             r.headers[.allow] = "GET, HEAD"
