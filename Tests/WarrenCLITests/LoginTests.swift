@@ -48,6 +48,19 @@ import Testing
         let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
         #expect(download.status == 0, "\(download.stderr)")
 
+        // The browser's session: its cookie reads (the token API lists alice's tokens), it
+        // cannot change anything, and signing out ends it while the .netrc token lives on.
+        let listed = try await get(publicURL + "/-/api/tokens")
+        #expect(listed.status == 200 && listed.body.contains("\"user\":\"alice\""), "\(listed.status) \(listed.body)")
+        let posted = try await offThread { try browser.curl(["-X", "POST", "-d", "{}", publicURL + "/-/api/tokens"]) }
+        #expect(posted.status == 401, "a session cookie changed something: \(posted.status) \(posted.body)")
+        #expect(try await get(publicURL + "/logout").status == 200)
+        #expect(try await get(publicURL + "/-/api/tokens").status == 401)
+        let afterLogout = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath])
+        try Data("machine 127.0.0.1 login alice password \(token)\n".utf8).write(to: URL(fileURLWithPath: afterLogout.home + "/.netrc"))
+        let still = try await afterLogout.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(still.status == 0, "\(still.stderr)")
+
         // A replayed callback (the same code, the cookie as it was): refused.
         let replay = try await get(callback, cookies: ca.directory + "/jar-before")
         #expect(replay.status == 400 && replay.body.contains("login failed"), "\(replay.status) \(replay.body)")
@@ -82,7 +95,7 @@ import Testing
         let auditText = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
         #expect(auditText.contains("\"action\":\"login\",\"user\":\"alice\""), "\(auditText.prefix(1500))")
         #expect(auditText.contains("\"result\":\"denied\",\"detail\":\"the state does not match"), "\(auditText.prefix(3000))")
-        let secret = String(token.split(separator: "_").last ?? "")
+        let secret = String(token.dropFirst("wrn_".count + 16 + 1))  // the secret may itself hold "_"
         for text in [warren.stderr, warren.process.stdout.text, auditText] {
             #expect(!text.contains(secret) && !text.contains(provider.clientSecret))
         }

@@ -15,7 +15,14 @@ extension ProxyResponder {
     func checkAccess(_ access: AccessControl, request: Request, context: Context, module: String?,
                      action: String) async -> Result<(Principal, fetch: Bool), RefusedAccess> {
         let address = context.channel.remoteAddress?.ipAddress
-        let verdict = await access.check(authorization: request.headers[.authorization], address: address, module: module)
+        var authorization = request.headers[.authorization]
+        // A browser's session cookie counts when it names a live session; a stale one is
+        // ignored (the browser then browses as anyone would), never counted as a guess.
+        if authorization == nil, let session = LoginFlow.sessionAuthorization(request),
+           case .principal(let who) = access.authenticator.peek(authorization: session), who != .anonymous {
+            authorization = session
+        }
+        let verdict = await access.check(authorization: authorization, address: address, module: module)
         let response: Response
         let result: String
         switch verdict {

@@ -80,13 +80,15 @@ public struct ProxyResponder: HTTPResponder {
         case "/readyz":
             let problem = await storage.readinessProblem()
             return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, problem ?? "ready"), endpoint: "readyz")
-        case "/login", "/callback":
+        case "/login", "/callback", "/logout":
             guard let login else { break }
             guard request.method == .get else {
                 return log.finish(Self.text(.methodNotAllowed, "method \(request.method.rawValue) not allowed: use GET"), endpoint: "login")
             }
+            let address = context.channel.remoteAddress?.ipAddress
             let response = rawPath == "/login" ? await login.start(request)
-                : await login.finish(request, address: context.channel.remoteAddress?.ipAddress)
+                : rawPath == "/logout" ? await login.logout(request, address: address)
+                : await login.finish(request, address: address)
             return log.finish(response, endpoint: "login")
         case "/metrics":
             guard let metrics else { break }

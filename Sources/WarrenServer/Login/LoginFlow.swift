@@ -26,6 +26,11 @@ public struct LoginFlow: Sendable {
 
     static let cookieName = "warren_login"
     static let attemptLifetime: Double = 600
+    /// The browser's session: a Warren token of its own (not the one shown for
+    /// `.netrc`), in an HttpOnly, SameSite=Strict cookie, good for twelve hours and for
+    /// reading only (GET and HEAD), so no other site can act with it.
+    static let sessionCookieName = "warren_session"
+    static let sessionLifetime: Double = 12 * 3600
 
     public init(provider: any LoginProvider, publicURL: String, cookieSecret: String, tokenLifetime: Double, tokens: TokenCache,
                 audit: AuditLog?) {
@@ -111,15 +116,54 @@ public struct LoginFlow: Sendable {
         } catch {
             return LoginPage.text(.serviceUnavailable, "signed in, but the token could not be stored: the database is unavailable")
         }
+        let session = AccessToken.generate()
+        do {
+            try await tokens.store.insertToken(TokenRecord(id: session.id, user: identity.name, groups: identity.groups, scopes: [],
+                                                           secretHash: session.secretHash, createdAt: now,
+                                                           expiresAt: now + Self.sessionLifetime))
+            _ = try? await tokens.refresh()
+        } catch {
+            return LoginPage.text(.serviceUnavailable, "signed in, but the session could not be stored: the database is unavailable")
+        }
         let principal = Principal.user(UserIdentity(name: identity.name, groups: identity.groups, tokenID: token.id))
         audit?.record(.init(action: "login", principal: principal, address: address, target: provider.displayName, result: "allowed",
                             detail: "subject \(identity.subject); token \(token.id) created"))
         var response = LoginPage.token(user: identity.name, groups: identity.groups, token: token.text, publicURL: publicURL,
                                        expires: now + tokenLifetime, back: attempt.back)
         response.headers[.setCookie] = cookie("", maxAge: 0)
+        response.headers.append(HTTPField(name: .setCookie, value: sessionCookie(session.text, maxAge: Int(Self.sessionLifetime))))
         return response
     }
 
+    // MARK: - /logout
+
+    /// Ends the browser's session: its token is revoked (the `.netrc` token stays) and
+    /// the cookie cleared.
+    func logout(_ request: Request, address: String?) async -> Response {
+        if let value = Self.cookie(Self.sessionCookieName, in: request), let token = AccessToken(value) {
+            if (try? await tokens.store.revokeToken(id: token.id, at: Date().timeIntervalSince1970)) == true {
+                tokens.forget(id: token.id)
+                audit?.record(.init(action: "logout", principal: .anonymous, address: address, target: "session \(token.id)", result: "done"))
+            }
+        }
+        var response = LoginPage.text(.ok, "signed out")
+        response.headers[.setCookie] = sessionCookie("", maxAge: 0)
+        return response
+    }
+
+    func sessionCookie(_ value: String, maxAge: Int) -> String {
+        "\(Self.sessionCookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    /// The session's credentials, for a request that carries no Authorization header:
+    /// only for reading (GET, HEAD), so a cookie cannot be made to change anything.
+    static func sessionAuthorization(_ request: Request) -> String? {
+        guard request.method == .get || request.method == .head, let value = cookie(sessionCookieName, in: request),
+              !value.isEmpty else { return nil }
+        return "Bearer " + value
+    }
+
+    /// A refused callback: 400 with the reason, the attempt's cookie cleared, audited.
     func failure(_ reason: String, _ address: String?) -> Response {
         audit?.record(.init(action: "login", principal: .anonymous, address: address, target: provider.displayName, result: "denied",
                             detail: reason))
@@ -134,11 +178,13 @@ public struct LoginFlow: Sendable {
         "\(Self.cookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "")
     }
 
-    static func cookieValue(_ request: Request) -> String? {
+    static func cookieValue(_ request: Request) -> String? { cookie(cookieName, in: request) }
+
+    static func cookie(_ name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for part in header.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
-                if pair.hasPrefix(cookieName + "=") { return String(pair.dropFirst(cookieName.count + 1)) }
+                if pair.hasPrefix(name + "=") { return String(pair.dropFirst(name.count + 1)) }
             }
         }
         return nil
