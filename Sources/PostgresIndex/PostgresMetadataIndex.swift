@@ -73,6 +73,22 @@ public final class PostgresMetadataIndex: MetadataIndex {
             "CREATE TABLE access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)",
             "INSERT INTO access_generation (id, generation) VALUES (1, 0)",
         ]),
+        (4, [
+            """
+            CREATE TABLE audit_events (
+                id BIGSERIAL PRIMARY KEY,
+                time DOUBLE PRECISION NOT NULL,
+                action TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                token_id TEXT,
+                address TEXT,
+                target TEXT,
+                result TEXT NOT NULL,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX audit_events_by_time ON audit_events (time)",
+        ]),
     ]
 
     public func migrate() async throws {
@@ -283,6 +299,40 @@ extension PostgresMetadataIndex: TokenStore {
                 UPDATE access_tokens AS t SET last_used = GREATEST(COALESCE(t.last_used, 0), u.t)
                 FROM unnest(\(ids)::text[], \(times)::float8[]) AS u(id, t) WHERE t.id = u.id
                 """, logger: logger)
+        }
+    }
+}
+
+/// Audit events of every replica in the shared database: one statement per batch.
+extension PostgresMetadataIndex: AuditStore {
+    public func recordAudit(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let times = records.map(\.time), actions = records.map(\.action), users = records.map(\.user)
+        let tokens = records.map { $0.token ?? "" }, addresses = records.map { $0.address ?? "" }
+        let targets = records.map { $0.target ?? "" }, results = records.map(\.result), details = records.map { $0.detail ?? "" }
+        try await bounded(deadline) { [self] in
+            try await client.query("""
+                INSERT INTO audit_events (time, action, user_name, token_id, address, target, result, detail)
+                SELECT t, a, u, NULLIF(k, ''), NULLIF(ad, ''), NULLIF(g, ''), r, NULLIF(d, '')
+                FROM unnest(\(times)::float8[], \(actions)::text[], \(users)::text[], \(tokens)::text[], \(addresses)::text[],
+                            \(targets)::text[], \(results)::text[], \(details)::text[]) AS e(t, a, u, k, ad, g, r, d)
+                """, logger: logger)
+        }
+    }
+
+    public func auditEvents(since: Double, limit: Int) async throws -> [AuditRecord] {
+        try await bounded(deadline) { [self] in
+            var out: [AuditRecord] = []
+            let rows = try await client.query("""
+                SELECT time, action, user_name, token_id, address, target, result, detail FROM audit_events
+                WHERE time >= \(since) ORDER BY time, id LIMIT \(limit)
+                """, logger: logger)
+            for try await (time, action, user, token, address, target, result, detail) in
+                rows.decode((Double, String, String, String?, String?, String?, String, String?).self) {
+                out.append(AuditRecord(time: time, action: action, user: user, token: token, address: address, target: target,
+                                       result: result, detail: detail))
+            }
+            return out
         }
     }
 }

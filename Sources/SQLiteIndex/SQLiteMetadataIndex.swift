@@ -76,6 +76,22 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             "CREATE TABLE access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)",
             "INSERT INTO access_generation (id, generation) VALUES (1, 0)",
         ]),
+        (4, [
+            """
+            CREATE TABLE audit_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time REAL NOT NULL,
+                action TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                token_id TEXT,
+                address TEXT,
+                target TEXT,
+                result TEXT NOT NULL,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX audit_events_by_time ON audit_events (time)",
+        ]),
     ]
 
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
@@ -251,6 +267,35 @@ extension SQLiteMetadataIndex: TokenStore {
         } catch {
             _ = try? await connection.query("ROLLBACK", [])
             throw error
+        }
+    }
+}
+
+/// Audit events in the same file, one transaction per batch.
+extension SQLiteMetadataIndex: AuditStore {
+    public func recordAudit(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let text = { (s: String?) -> SQLiteData in s.map { .text($0) } ?? .null }
+        try await transaction {
+            for r in records {
+                _ = try await connection.query("""
+                    INSERT INTO audit_events (time, action, user_name, token_id, address, target, result, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.float(r.time), .text(r.action), .text(r.user), text(r.token), text(r.address), text(r.target),
+                          .text(r.result), text(r.detail)])
+            }
+        }
+    }
+
+    public func auditEvents(since: Double, limit: Int) async throws -> [AuditRecord] {
+        try await connection.query("""
+            SELECT time, action, user_name, token_id, address, target, result, detail FROM audit_events
+            WHERE time >= ? ORDER BY time, id LIMIT ?
+            """, [.float(since), .integer(limit)]).map { row in
+            AuditRecord(time: row.column("time")?.double ?? 0, action: row.column("action")?.string ?? "",
+                        user: row.column("user_name")?.string ?? "", token: row.column("token_id")?.string,
+                        address: row.column("address")?.string, target: row.column("target")?.string,
+                        result: row.column("result")?.string ?? "", detail: row.column("detail")?.string)
         }
     }
 }

@@ -308,5 +308,19 @@ import Testing
         #expect(try await HTTP.get(warren.url + "/github.com/kr/text/@v/list", headers: [("Authorization", "Bearer " + bob)]).status == 401)
         #expect(try await call(.DELETE, api + "/" + bobID, root.text).status == 404)
         #expect(!warren.stderr.contains(String(bob.dropFirst("wrn_".count + 16 + 1))))
+
+        // Every replica's security events, in the database, for admins only.
+        #expect(try await call(.GET, warren.url + "/-/api/audit", bob).status == 401)  // revoked by now
+        var audit = ""
+        for _ in 0..<50 where !(audit.contains("\"action\":\"token.revoke\"")) {
+            audit = try await call(.GET, warren.url + "/-/api/audit", root.text).text
+            if !audit.contains("\"action\":\"token.revoke\"") { try await Task.sleep(for: .milliseconds(200)) }  // written each second
+        }
+        #expect(audit.contains("\"action\":\"token.create\"") && audit.contains("\"target\":\"token \(bobID) for bob\""), "\(audit.prefix(2000))")
+        #expect(audit.contains("\"action\":\"token.revoke\""), "\(audit.prefix(2000))")
+        #expect(audit.contains("\"result\":\"denied\""), "\(audit.prefix(2000))")
+        let other = try await call(.POST, api, root.text, body: #"{"user":"carl"}"#)
+        let carl = try #require(object(other)["token"] as? String)
+        #expect(try await call(.GET, warren.url + "/-/api/audit", carl).status == 403)
     }
 }

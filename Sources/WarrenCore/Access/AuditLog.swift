@@ -1,28 +1,59 @@
 import Foundation
 import Synchronization
 
-/// Security events as JSON lines (to a file, appended, or stderr): logins, tokens made
-/// and revoked, refused requests, downloads of modules that rules protect. Who (user and
-/// token ID, never a secret), what, when, from where, and the result.
+/// Security events: logins, tokens made and revoked, refused requests, downloads of
+/// modules that rules protect. Who (user and token ID, never a secret), what, when, from
+/// where, and the result.
+///
+/// Each event goes to the database when there is one (the metadata index's: every
+/// replica's events in one place, read through `/-/api/audit`), written in batches by
+/// `flush()`, and as a JSON line to a file or stderr when one is configured.
 public final class AuditLog: Sendable {
-    private let descriptor: Int32
+    private let descriptor: Int32?
     private let owned: Bool
     private let lock = Mutex(())
+    public let store: (any AuditStore)?
+    private let pending = Mutex<[AuditRecord]>([])
+    /// Events kept for the database at most (while it is down); older ones are dropped.
+    static let pendingLimit = 10_000
 
-    /// `path` "-" or "stderr": standard error.
-    public init(path: String) throws {
-        if path == "-" || path == "stderr" {
+    /// - Parameter path: a file to append JSON lines to, `-` or `stderr` for standard
+    ///   error, nil for none.
+    public init(path: String?, store: (any AuditStore)? = nil) throws {
+        self.store = store
+        switch path {
+        case nil:
+            descriptor = nil
+            owned = false
+        case "-"?, "stderr"?:
             descriptor = 2
             owned = false
-        } else {
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        case let file?:
+            let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             descriptor = fd
             owned = true
         }
     }
 
-    deinit { if owned { close(descriptor) } }
+    deinit { if owned, let descriptor { close(descriptor) } }
+
+    /// Writes what waits for the database; on failure keeps it for the next call.
+    public func flush() async {
+        guard let store else { return }
+        let batch = pending.withLock { p in
+            defer { p = [] }
+            return p
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await store.recordAudit(batch)
+        } catch {
+            pending.withLock { p in
+                p = Array((batch + p).suffix(Self.pendingLimit))
+            }
+        }
+    }
 
     public struct Event: Sendable {
         public var action: String
@@ -44,6 +75,18 @@ public final class AuditLog: Sendable {
     }
 
     public func record(_ event: Event, at time: Date = Date()) {
+        if store != nil {
+            var token: String?
+            if case .user(let identity) = event.principal { token = identity.tokenID }
+            let record = AuditRecord(time: time.timeIntervalSince1970, action: event.action, user: event.principal.displayName,
+                                     token: token, address: event.address, target: event.target, result: event.result,
+                                     detail: event.detail)
+            pending.withLock { p in
+                if p.count >= Self.pendingLimit { p.removeFirst() }
+                p.append(record)
+            }
+        }
+        guard let descriptor else { return }
         var line: [UInt8] = Array("{\"time\":".utf8)
         JSONString.append(ISO8601DateFormatter().string(from: time), to: &line)
         func field(_ name: String, _ value: String?) {

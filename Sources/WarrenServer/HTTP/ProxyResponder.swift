@@ -120,6 +120,15 @@ public struct ProxyResponder: HTTPResponder {
             }
         }
 
+        if rawPath == "/-/api/audit", let access, let store = access.audit?.store {
+            switch await checkAccess(access, request: request, context: context, module: nil, action: "audit-api") {
+            case .failure(let refused):
+                return log.finish(refused.response, endpoint: "api")
+            case .success(let (principal, _)):
+                return log.finish(await AuditAPI(access: access, store: store).respond(request, principal: principal), endpoint: "api")
+            }
+        }
+
         guard request.method == .get || request.method == .head else {
             var r = Self.text(.methodNotAllowed, "method \(request.method.rawValue) not allowed: use GET or HEAD")
             r.headers[.allow] = "GET, HEAD"

@@ -25,12 +25,11 @@ enum AccessSetup {
             try await c.refresh()
             cache = c
         }
-        let audit = try settings.auditLog.map { path in
-            do {
-                return try AuditLog(path: path)
-            } catch {
-                throw ServeSettings.Problem(description: "cannot open the audit log \(path): \(error)")
-            }
+        let audit: AuditLog
+        do {
+            audit = try AuditLog(path: settings.auditLog, store: tokens as? any AuditStore)
+        } catch {
+            throw ServeSettings.Problem(description: "cannot open the audit log \(settings.auditLog ?? ""): \(error)")
         }
         return AccessControl(policy: policy, authenticator: Authenticator(tokens: cache, external: external), audit: audit)
     }
@@ -41,9 +40,11 @@ enum AccessSetup {
 }
 
 /// Keeps the token cache current: reloads tokens within a second of a change anywhere
-/// (another replica, `warren token revoke`), and writes last-use times every 10 s.
+/// (another replica, `warren token revoke`), writes last-use times every 10 s, and the
+/// audit events to the database every second.
 struct TokenRefresher: Service {
     let tokens: TokenCache
+    let audit: AuditLog?
     let logger: Logger
 
     func run() async throws {
@@ -57,9 +58,11 @@ struct TokenRefresher: Service {
                     if ticks % 30 == 0 { logger.warning("cannot reload tokens (the ones known stay in force)", metadata: ["error": "\(error)"]) }
                 }
                 ticks += 1
+                await audit?.flush()
                 if ticks % 10 == 0 { await tokens.flushUses() }
             }
         }
         await tokens.flushUses()
+        await audit?.flush()
     }
 }

@@ -376,7 +376,7 @@ enum WarrenServe {
                                              logger: logger)
         var services: [any Service] = [app, maintenance]
         if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
-        if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, logger: logger)) }
+        if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -36,7 +36,7 @@ struct TokenStoreOptions: ParsableArguments {
         do {
             let settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
             index = try await OpenedStorage.openIndex(settings, logger: Logger(label: "warren"))
-            audit = try settings.auditLog.map { try AuditLog(path: $0) }
+            audit = try AuditLog(path: settings.auditLog, store: index as? any AuditStore)
         } catch {
             printError("warren token \(command): \(error)")
             throw ExitCode(2)
@@ -48,6 +48,7 @@ struct TokenStoreOptions: ParsableArguments {
         }
         do {
             let result = try await body(store, audit)
+            await audit?.flush()
             await index.close()
             return result
         } catch let exit as ExitCode {

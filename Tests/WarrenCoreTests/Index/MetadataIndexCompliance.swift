@@ -13,7 +13,7 @@ struct MetadataIndexCompliance: Sendable {
 
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
-             migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions
+             migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions, auditEventsAreKeptInOrder
         var testDescription: String { rawValue }
     }
 
@@ -28,6 +28,7 @@ struct MetadataIndexCompliance: Sendable {
         case .theCatalogPagesByModuleAndVersion: try await catalog(index)
         case .migratingTwiceOrConcurrentlyIsHarmless: try await migrations(index, location)
         case .downloadsAddUpAndRankVersions: try await downloads(index)
+        case .auditEventsAreKeptInOrder: try await audit(index)
         }
         await index.close()
     }
@@ -71,6 +72,22 @@ struct MetadataIndexCompliance: Sendable {
         #expect(all.map(\.downloads) == [1, 5, 0])
         #expect(all.last?.lastAccess == nil)
         #expect(try await index.versions(of: "example.com/never").isEmpty)
+    }
+
+    func audit(_ index: any MetadataIndex) async throws {
+        let store = try #require(index as? any AuditStore)
+        let events = [
+            AuditRecord(time: 300, action: "login", user: "alice", token: "t1", address: "10.0.0.1", target: "https://gitlab", result: "allowed",
+                        detail: "subject 42"),
+            AuditRecord(time: 100, action: "zip", user: "anonymous", token: nil, address: nil, target: "corp.example.com/x", result: "denied",
+                        detail: nil),
+            AuditRecord(time: 200, action: "token.create", user: "root", token: nil, address: nil, target: "token t2 for bob", result: "done",
+                        detail: nil),
+        ]
+        try await store.recordAudit(events)
+        try await store.recordAudit([])
+        #expect(try await store.auditEvents(since: 0, limit: 10) == [events[1], events[2], events[0]])
+        #expect(try await store.auditEvents(since: 150, limit: 1) == [events[2]])
     }
 
     func semVerOrder(_ index: any MetadataIndex) async throws {
