@@ -154,6 +154,8 @@ let package = Package(
                 "OpenIDConnect",
                 "GitHubLogin",
                 "GitLabTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),

@@ -11,19 +11,40 @@ import Testing
 @Suite struct LoginTests {
     let fixture = ModuleFixture.shared
 
-    @Test func signingInGivesATokenTheGoCommandUsesAndAttacksAreRefused() async throws {
+    /// Warren over TLS with a test CA, signing in through a provider on loopback (the
+    /// OpenID Connect one, or the GitHub-shaped one), under rules that give group corp
+    /// (or `rule`) github.com/kr/*.
+    struct SignIn {
+        let ca: TestCertificateAuthority
+        let certificate: String
+        let publicURL: String
+        let provider: OIDCTestProvider
+        let warren: WarrenServerProcess
+    }
+
+    func signInSetUp(github: Bool = false, rule: String = "group:corp read,fetch github.com/kr/*", extra: [String] = []) async throws -> SignIn {
         let ca = try await offThread { try TestCertificateAuthority() }
         let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
         try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
         let port = try RadosGateway.freePort()
         let publicURL = "https://127.0.0.1:\(port)"
-        let provider = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback") }
-        let audit = ca.directory + "/audit.log"
+        let provider = try await offThread {
+            try OIDCTestProvider(redirectURI: publicURL + "/callback", script: github ? "github_api.py" : "oidc_provider.py")
+        }
+        let login = github ? ["--github-url", provider.issuer, "--github-client-id", provider.clientID]
+            : ["--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID]
         let warren = try await WarrenServerProcess.start(arguments: [
             "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
-            "--permissions", "group:corp read,fetch github.com/kr/*", "--audit-log", audit,
-            "--public-url", publicURL, "--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID,
-        ], environment: ["WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
+            "--permissions", rule, "--public-url", publicURL,
+        ] + login + extra, environment: [github ? "WARREN_GITHUB_CLIENT_SECRET" : "WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
+        return SignIn(ca: ca, certificate: certificate, publicURL: publicURL, provider: provider, warren: warren)
+    }
+
+    @Test func signingInGivesATokenTheGoCommandUsesAndAttacksAreRefused() async throws {
+        let audit = FileManager.default.temporaryDirectory.path + "/warren-login-audit-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: audit) }
+        let setUp = try await signInSetUp(extra: ["--audit-log", audit])
+        let (ca, publicURL, provider, warren) = (setUp.ca, setUp.publicURL, setUp.provider, setUp.warren)
         defer { warren.stop() }
         let browser = LoginBrowser(warren: publicURL, ca: ca.certificatePath, jar: ca.directory + "/jar")
         // curl runs on threads of its own (the runtime's few threads serve in-process servers).
@@ -108,24 +129,15 @@ import Testing
     @Test func aRealBrowserSignsInAndTheGoCommandUsesTheToken() async throws {
         let chromium = try #require(["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].first(where: FileManager.default.isExecutableFile(atPath:)),
                                     "chromium-headless-shell is not installed (scripts/install-deps.sh test)")
-        let ca = try await offThread { try TestCertificateAuthority() }
-        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
-        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
+        let setUp = try await signInSetUp()
+        let (ca, certificate, publicURL, warren) = (setUp.ca, setUp.certificate, setUp.publicURL, setUp.warren)
+        defer { warren.stop() }
         // The browser trusts Warren's key alone, by its SPKI hash.
         let spki = try await offThread { () -> String in
             let r = try TestProcess.run("/bin/sh", ["-c", "openssl x509 -in '\(certificate)' -pubkey -noout | openssl pkey -pubin -outform der"
                                                     + " | openssl dgst -sha256 -binary | base64"])
             return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let port = try RadosGateway.freePort()
-        let publicURL = "https://127.0.0.1:\(port)"
-        let provider = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback") }
-        let warren = try await WarrenServerProcess.start(arguments: [
-            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
-            "--permissions", "group:corp read,fetch github.com/kr/*",
-            "--public-url", publicURL, "--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID,
-        ], environment: ["WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
-        defer { warren.stop() }
 
         let artifacts = OIDCTestProvider.root.appendingPathComponent(".build/test-artifacts").path
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
@@ -151,17 +163,8 @@ import Testing
     /// GitHub Enterprise through an OAuth app: the user's organizations and teams become
     /// groups (`corp`, `corp/backend`), so a team's rule lets its token download.
     @Test func gitHubEnterpriseSignInMapsOrganizationsAndTeamsToGroups() async throws {
-        let ca = try await offThread { try TestCertificateAuthority() }
-        let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
-        try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
-        let port = try RadosGateway.freePort()
-        let publicURL = "https://127.0.0.1:\(port)"
-        let github = try await offThread { try OIDCTestProvider(redirectURI: publicURL + "/callback", script: "github_api.py") }
-        let warren = try await WarrenServerProcess.start(arguments: [
-            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
-            "--permissions", "group:corp/backend read,fetch github.com/kr/*",
-            "--public-url", publicURL, "--github-url", github.issuer, "--github-client-id", github.clientID,
-        ], environment: ["WARREN_GITHUB_CLIENT_SECRET": github.clientSecret])
+        let setUp = try await signInSetUp(github: true, rule: "group:corp/backend read,fetch github.com/kr/*")
+        let (ca, publicURL, github, warren) = (setUp.ca, setUp.publicURL, setUp.provider, setUp.warren)
         defer { warren.stop() }
         let browser = LoginBrowser(warren: publicURL, ca: ca.certificatePath, jar: ca.directory + "/jar")
         let callback = try await offThread { try browser.signIn(user: "carol", password: "carol-password") }
@@ -188,5 +191,47 @@ import Testing
         let replay = try await offThread { try browser.get(callback, cookies: ca.directory + "/jar-before") }
         #expect(replay.status == 400 && replay.body.contains("refused the code"), "\(replay.body)")
         #expect(!warren.stderr.contains(github.clientSecret))
+    }
+
+    /// `warren login URL`: the command prints the URL, the browser signs in, Warren sends
+    /// the token sealed to the command's key to its loopback port, and the command writes
+    /// the .netrc entry the go command then uses.
+    @Test func warrenLoginWritesTheNetrcEntry() async throws {
+        let setUp = try await signInSetUp()
+        let (ca, publicURL, warren) = (setUp.ca, setUp.publicURL, setUp.warren)
+        defer { warren.stop() }
+        let netrc = ca.directory + "/netrc"
+        try Data("machine 127.0.0.1 login old password stale\nmachine other.example login x password y\n".utf8)
+            .write(to: URL(fileURLWithPath: netrc))
+        let login = try TestProcess(WarrenBinary.path, ["login", publicURL, "--no-browser", "--netrc", netrc, "--timeout", "60"])
+        let printed = await offThreadWait { login.stdout.waitFor(timeout: 20) { $0.contains("Sign in at: ") && $0.hasSuffix("\n") }.contains("Sign in at: ") }
+        #expect(printed, "\(login.stdout.text) \(login.stderr.text)")
+        let line = login.stdout.text.split(separator: "\n").first { $0.hasPrefix("Sign in at: ") } ?? ""
+        let loginURL = String(line.dropFirst("Sign in at: ".count))
+        let path = String(loginURL.dropFirst(publicURL.count))
+
+        // The browser's part: /login → the provider → Warren's callback → the command.
+        let browser = LoginBrowser(warren: publicURL, ca: ca.certificatePath, jar: ca.directory + "/jar")
+        let callback = try await offThread { try browser.signIn(user: "alice", password: "alice-password", loginPath: path) }
+        let back = try await offThread { try browser.get(callback) }
+        #expect(back.status == 302 && back.location?.hasPrefix("http://127.0.0.1:") == true, "\(back.status) \(back.body)")
+        #expect(back.location?.contains("wrn_") == false, "the token travelled unsealed")
+        let handed = try await offThread { try browser.get(back.location ?? "") }
+        #expect(handed.status == 200 && handed.body.contains("Signed in"), "\(handed.status) \(handed.body)")
+        let status = await offThreadWait { login.wait() == 0 }
+        #expect(status, "\(login.stdout.text) \(login.stderr.text)")
+
+        let written = try String(contentsOfFile: netrc, encoding: .utf8)
+        #expect(written.contains("machine other.example login x password y"))
+        #expect(!written.contains("stale"))
+        let entry = try #require(written.split(separator: "\n").first { $0.hasPrefix("machine 127.0.0.1 login alice password wrn_") })
+        let mode = (try FileManager.default.attributesOfItem(atPath: netrc)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+        let go = GoClient(proxy: publicURL, environment: ["SSL_CERT_FILE": ca.certificatePath, "NETRC": netrc])
+        let download = try await go.run(["mod", "download", "github.com/kr/text@v0.2.0"])
+        #expect(download.status == 0, "\(download.stderr) \(entry.prefix(40))")
+        // Bad cli parameters are refused at /login.
+        let refused = try await offThread { try browser.get(publicURL + "/login?cli_port=80&cli_key=x&cli_state=y") }
+        #expect(refused.status == 400)
     }
 }

@@ -55,6 +55,11 @@ public struct LoginFlow: Sendable {
         var expires: Double
         /// Where to send the browser after the token page (a path on this server).
         var back: String?
+        /// `warren login`: its loopback port, public key and state; the token goes there,
+        /// sealed to the key, instead of onto a page.
+        var cliPort: Int?
+        var cliKey: String?
+        var cliState: String?
     }
 
     // MARK: - /login
@@ -64,8 +69,17 @@ public struct LoginFlow: Sendable {
         if let back, !Self.isLocalPath(back) {
             return LoginPage.text(.badRequest, "return must be a path on this server")
         }
-        let attempt = Attempt(state: Self.random(), nonce: Self.random(), verifier: Self.random(bytes: 32),
+        var attempt = Attempt(state: Self.random(), nonce: Self.random(), verifier: Self.random(bytes: 32),
                               expires: Date().timeIntervalSince1970 + Self.attemptLifetime, back: back)
+        let query = request.uri.queryParameters
+        if let port = query["cli_port"].map(String.init) {
+            guard let p = Int(port), (1024...65535).contains(p), let key = query["cli_key"].map(String.init), TokenHandoff.isPublicKey(key),
+                  let state = query["cli_state"].map(String.init), (16...64).contains(state.count),
+                  state.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                return LoginPage.text(.badRequest, "cli_port, cli_key and cli_state are for warren login, and these are not its")
+            }
+            (attempt.cliPort, attempt.cliKey, attempt.cliState) = (p, key, state)
+        }
         let target: String
         do {
             target = try await provider.authorizationURL(state: attempt.state, nonce: attempt.nonce,
@@ -128,8 +142,23 @@ public struct LoginFlow: Sendable {
         let principal = Principal.user(UserIdentity(name: identity.name, groups: identity.groups, tokenID: token.id))
         audit?.record(.init(action: "login", principal: principal, address: address, target: provider.displayName, result: "allowed",
                             detail: "subject \(identity.subject); token \(token.id) created"))
-        var response = LoginPage.token(user: identity.name, groups: identity.groups, token: token.text, publicURL: publicURL,
+        var response: Response
+        if let port = attempt.cliPort, let key = attempt.cliKey, let cliState = attempt.cliState {
+            // warren login: the token, sealed to its key, goes to its loopback listener.
+            guard let sealed = try? TokenHandoff.seal(token.text, to: key, context: cliState) else {
+                return failure("the key warren login sent cannot be used", address)
+            }
+            var components = URLComponents(string: "http://127.0.0.1:\(port)/callback")
+            components?.queryItems = [.init(name: "state", value: cliState), .init(name: "user", value: identity.name),
+                                      .init(name: "sealed", value: sealed)]
+            var headers = HTTPFields()
+            headers[.location] = components?.string ?? ""
+            headers[.cacheControl] = "no-store"
+            response = Response(status: .found, headers: headers)
+        } else {
+            response = LoginPage.token(user: identity.name, groups: identity.groups, token: token.text, publicURL: publicURL,
                                        expires: now + tokenLifetime, back: attempt.back)
+        }
         response.headers[.setCookie] = cookie("", maxAge: 0)
         response.headers.append(HTTPField(name: .setCookie, value: sessionCookie(session.text, maxAge: Int(Self.sessionLifetime))))
         return response
