@@ -8,8 +8,9 @@ import GoModule
 /// is open to every caller at the `--anonymous` level. So a rule for
 /// `git.corp.example.com/*` is all it takes to close the company's modules to callers
 /// without a token. The pattern `*` alone names no module in particular: a rule with it
-/// (`user:root admin *`, `authenticated read,fetch *`) grants everywhere and closes
-/// nothing. A token's scopes narrow what its user may do, never widen it, and
+/// closes nothing and grants its rights on the modules no other rule names
+/// (`authenticated read,fetch *`: any token holder may fetch public modules, and still
+/// not the company's); `admin` from such a rule (`user:root admin *`) holds everywhere. A token's scopes narrow what its user may do, never widen it, and
 /// a token never gives less than no token.
 public struct AccessPolicy: Sendable, Equatable {
     /// What every caller may do on modules no rule claims (nil: nothing, `--anonymous off`).
@@ -44,11 +45,11 @@ public struct AccessPolicy: Sendable, Equatable {
 
     /// What `principal` may do with `module`.
     public func rights(of principal: Principal, on module: String) -> Set<AccessRight> {
-        var claimed = false
+        let claimed = isClaimed(module)
         var rights: Set<AccessRight> = []
-        for rule in rules where rule.modules.matches(module) {
-            if rule.claims(module) { claimed = true }
-            if rule.who.includes(principal) { rights.formUnion(rule.rights) }
+        for rule in rules where rule.who.includes(principal) && rule.modules.matches(module) {
+            // A `*` rule reaches a named module only with admin.
+            if !claimed || rule.claims(module) || rule.rights.contains(.admin) { rights.formUnion(rule.rights) }
         }
         let everyone: Set<AccessRight> = claimed ? [] : (anonymous?.granted ?? [])
         rights.formUnion(everyone)

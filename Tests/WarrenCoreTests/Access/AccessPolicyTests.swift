@@ -23,6 +23,16 @@ import Testing
         #expect(try Self.policy([], hide: true).isOpen)
     }
 
+    @Test func aStarRuleGrantsOnlyWhereNoOtherRuleNamesTheModuleExceptForAdmins() throws {
+        let p = try Self.policy(["authenticated read,fetch *", "group:corp read git.corp.example.com/*", "user:root admin *"], anonymous: .read)
+        #expect(p.decide(Self.dave, module: "github.com/pkg/errors") == .allowed(fetch: true))
+        #expect(p.decide(.anonymous, module: "github.com/pkg/errors") == .allowed(fetch: false))
+        #expect(p.decide(Self.dave, module: "git.corp.example.com/lib") == .forbidden("dave may not read git.corp.example.com/lib"))
+        let corp = Principal.user(UserIdentity(name: "erin", groups: ["corp"]))
+        #expect(p.decide(corp, module: "git.corp.example.com/lib") == .allowed(fetch: false))
+        #expect(p.decide(.user(UserIdentity(name: "root")), module: "git.corp.example.com/lib") == .allowed(fetch: true))
+    }
+
     @Test func anonymousLevelsAndHiddenRefusals() throws {
         let readOnly = try Self.policy(["user:bob read example.com/private/*"], anonymous: .read, hide: true)
         #expect(readOnly.decide(.anonymous, module: "github.com/x/y") == .allowed(fetch: false))
