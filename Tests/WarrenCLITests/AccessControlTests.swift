@@ -323,4 +323,46 @@ import Testing
         let carl = try #require(object(other)["token"] as? String)
         #expect(try await call(.GET, warren.url + "/-/api/audit", carl).status == 403)
     }
+
+    /// Two replicas on one PostgreSQL database: a token made on one works on the other at
+    /// once, and revoked through one it is refused by the other within about a second.
+    @Test func aTokenRevokedOnOneReplicaIsRefusedByTheOther() async throws {
+        let postgres = try await PostgresServer.shared()
+        let database = try await postgres.createDatabase()
+        let arguments = ["--upstream", "file://" + fixture.root, "--database", postgres.url(database),
+                         "--permissions", "group:corp read,fetch github.com/kr/*; user:root admin *"]
+        let a = try await WarrenServerProcess.start(arguments: arguments)
+        defer { a.stop() }
+        let b = try await WarrenServerProcess.start(arguments: arguments)
+        defer { b.stop() }
+        let url = postgres.url(database)
+        let root = try await offThread { try WarrenBinary.run(["token", "create", "--user", "root", "--database", url]) }
+        let rootToken = root.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Made through replica a…
+        var request = HTTPClientRequest(url: a.url + "/-/api/tokens")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer " + rootToken)
+        request.body = .bytes(ByteBuffer(string: #"{"user":"bob","groups":["corp"]}"#))
+        let made = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await made.body.collect(upTo: 1 << 16)
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        let bob = try #require(object["token"] as? String), bobID = try #require(object["id"] as? String)
+        let list = "/github.com/kr/text/@v/list"
+        // …works on replica b at once (an unknown token is looked up), on a kept-alive connection.
+        #expect(try await HTTP.get(b.url + list, headers: [("Authorization", "Bearer " + bob)]).status == 200)
+        // Revoked through replica a…
+        var revoke = HTTPClientRequest(url: a.url + "/-/api/tokens/" + bobID)
+        revoke.method = .DELETE
+        revoke.headers.add(name: "Authorization", value: "Bearer " + rootToken)
+        #expect(try await HTTPClient.shared.execute(revoke, timeout: .seconds(30)).status == .noContent)
+        #expect(try await HTTP.get(a.url + list, headers: [("Authorization", "Bearer " + bob)]).status == 401)
+        // …and refused by replica b once it has reloaded (it looks every second).
+        let started = ContinuousClock.now
+        var refused = false
+        while !refused, ContinuousClock.now - started < .seconds(10) {
+            refused = try await HTTP.get(b.url + list, headers: [("Authorization", "Bearer " + bob)]).status == 401
+            if !refused { try await Task.sleep(for: .milliseconds(50)) }  // polling replica b
+        }
+        #expect(refused, "replica b still took a revoked token after 10 s")
+    }
 }

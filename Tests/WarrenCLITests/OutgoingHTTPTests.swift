@@ -70,4 +70,29 @@ import Testing
             #expect(r.status == 2 && r.stderr.contains(expected), "\(arguments): \(r.status) \(r.stderr)")
         }
     }
+
+    /// An upstream that asks for a client certificate: refused without one, served with
+    /// `--upstream-client-cert` and `--upstream-client-key`.
+    @Test func anUpstreamThatWantsAClientCertificateGetsOne() async throws {
+        let ca = try await offThread { try TestCertificateAuthority() }
+        let server = (ca.directory + "/upstream.pem", ca.directory + "/upstream.key")
+        let client = (ca.directory + "/client.pem", ca.directory + "/client.key")
+        try await offThread {
+            try ca.issue(commonName: "upstream", certificate: server.0, key: server.1)
+            try ca.issue(commonName: "warren", certificate: client.0, key: client.1, usage: "clientAuth")
+        }
+        let root = fixture.root, caPath = ca.certificatePath
+        let upstream = try await offThread { try TLSFileServer(root: root, certificate: server, clientCA: caPath) }
+        let module = try #require(fixture.module("github.com/kr/text", "v0.2.0"))
+        let modPath = "/" + ModuleFixture.artifactPath(module.path, module.version, "mod")
+        let arguments = ["--upstream", upstream.url, "--ca-file", caPath, "--retries", "0"]
+        let without = try await WarrenServerProcess.start(arguments: arguments)
+        let refused = try await HTTP.get(without.url + modPath)
+        without.stop()
+        #expect(refused.status == 502, "\(refused.status) \(refused.text)")
+        let with = try await WarrenServerProcess.start(arguments: arguments + ["--upstream-client-cert", client.0, "--upstream-client-key", client.1])
+        defer { with.stop() }
+        let served = try await HTTP.get(with.url + modPath)
+        #expect(served.status == 200, "\(served.status) \(served.text)")
+    }
 }

@@ -15,7 +15,9 @@ final class TLSFileServer: @unchecked Sendable {
 
     /// - Parameter certificate: a certificate and key to serve (default: a self-signed one
     ///   made here for 127.0.0.1).
-    init(root: String, commonName: String = "warren-test-proxy", certificate: (path: String, key: String)? = nil) throws {
+    /// - Parameter clientCA: when given, clients must present a certificate this CA signed.
+    init(root: String, commonName: String = "warren-test-proxy", certificate: (path: String, key: String)? = nil,
+         clientCA: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         certificatePath = certificate?.path ?? scratch + "/cert.pem"
         keyPath = certificate?.key ?? scratch + "/key.pem"
@@ -31,11 +33,15 @@ final class TLSFileServer: @unchecked Sendable {
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+        if len(sys.argv) > 3:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(sys.argv[3])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         print(srv.server_address[1], flush=True)
         srv.serve_forever()
         """
-        let server = try TestProcess("/usr/bin/python3", ["-c", script, certificatePath, keyPath], directory: root)
+        let server = try TestProcess("/usr/bin/python3", ["-c", script, certificatePath, keyPath] + (clientCA.map { [$0] } ?? []),
+                                     directory: root)
         process = server
         let line = server.stdout.waitFor(timeout: 20) { $0.contains("\n") }
         guard let p = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {

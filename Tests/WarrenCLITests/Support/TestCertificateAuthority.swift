@@ -22,11 +22,11 @@ final class TestCertificateAuthority: @unchecked Sendable {
 
     /// A server certificate for 127.0.0.1 named `commonName`, written (atomically, by
     /// rename, as renewal tools do) to `certificate` and `key`.
-    func issue(commonName: String, certificate: String, key: String, names: [String] = []) throws {
+    func issue(commonName: String, certificate: String, key: String, names: [String] = [], usage: String = "serverAuth") throws {
         issued += 1
         let base = directory + "/leaf\(issued)"
         let alternatives = (["IP:127.0.0.1", "DNS:localhost"] + names.map { "DNS:" + $0 }).joined(separator: ",")
-        try Data("subjectAltName=\(alternatives)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n".utf8)
+        try Data("subjectAltName=\(alternatives)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=\(usage)\n".utf8)
             .write(to: URL(fileURLWithPath: base + ".ext"))
         try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", base + ".key",
                           "-out", base + ".csr", "-subj", "/CN=\(commonName)"])
