@@ -144,7 +144,36 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         let size = Int64(unwrapOutboundIn(data).readableBytes)
         writtenSinceCheck += size
         totalWritten += size
-        context.write(data, promise: promise)
+        let done = promise ?? context.eventLoop.makePromise(of: Void.self)
+        writesInFlight += 1
+        done.futureResult.assumeIsolated().whenComplete { _ in
+            self.writesInFlight -= 1
+            if self.writesInFlight == 0, let close = self.closeAfterWrites {
+                self.closeAfterWrites = nil
+                context.close(mode: .all, promise: close)
+            }
+        }
+        context.write(data, promise: done)
+    }
+
+    /// Writes handed on and not yet done, and a full close waiting for them.
+    private var writesInFlight = 0
+    private var closeAfterWrites: EventLoopPromise<Void>?
+
+    /// A full close from above waits for the writes before it: Hummingbird closes right
+    /// after the last part of an answer when the server shuts down, and closing at once
+    /// would drop what a slow reader has not taken yet (the tail of a zip). A second
+    /// close, or one with nothing in flight, goes through at once; the send timeout still
+    /// bounds how long a reader that takes nothing can hold it.
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .all, writesInFlight > 0, closeAfterWrites == nil {
+            let waiting = context.eventLoop.makePromise(of: Void.self)
+            if let promise { waiting.futureResult.cascade(to: promise) }
+            closeAfterWrites = waiting
+            context.flush()
+            return
+        }
+        context.close(mode: mode, promise: promise)
     }
 
     // MARK: What the HTTP layer reports
