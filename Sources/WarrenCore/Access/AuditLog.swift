@@ -50,7 +50,7 @@ public final class AuditLog: Sendable {
             try await store.recordAudit(batch)
         } catch {
             pending.withLock { p in
-                p = Array((batch + p).suffix(Self.pendingLimit))
+                p = Array((batch + p).prefix(Self.pendingLimit))
             }
         }
     }
@@ -81,10 +81,14 @@ public final class AuditLog: Sendable {
             let record = AuditRecord(time: time.timeIntervalSince1970, action: event.action, user: event.principal.displayName,
                                      token: token, address: event.address, target: event.target, result: event.result,
                                      detail: event.detail)
-            pending.withLock { p in
-                if p.count >= Self.pendingLimit { p.removeFirst() }
+            // Bounded: while the database is away, events past the limit are dropped
+            // (and counted) rather than the process growing without end.
+            let kept = pending.withLock { p in
+                guard p.count < Self.pendingLimit else { return false }
                 p.append(record)
+                return true
             }
+            if !kept { MetricHandles.counter("warren_audit_events_dropped_total", []).increment() }
         }
         guard let descriptor else { return }
         var line: [UInt8] = Array("{\"time\":".utf8)
