@@ -92,7 +92,7 @@ public final class AuditLog: Sendable {
         }
         guard let descriptor else { return }
         var line: [UInt8] = Array("{\"time\":".utf8)
-        JSONString.append(ISO8601DateFormatter().string(from: time), to: &line)
+        JSONString.append(IndexFeed.timestamp(time.timeIntervalSince1970), to: &line)
         func field(_ name: String, _ value: String?) {
             guard let value else { return }
             line.append(contentsOf: Array(",\"\(name)\":".utf8))

@@ -82,24 +82,12 @@ public struct Authenticator: Sendable {
     func authenticate(authorization: String?, address: String?, countFailure: Bool) -> Outcome {
         guard let authorization, !authorization.isEmpty else { return .principal(.anonymous) }
         var keys = address.map { ["address:" + $0] } ?? []
-        let presented: String
-        let lower = authorization.lowercased()
-        if lower.hasPrefix("basic ") {
-            guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let pair = String(data: decoded, encoding: .utf8) else {
-                return fail(keys, "malformed Basic credentials", count: countFailure)
-            }
-            let user = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let password = pair.dropFirst(user.count + 1)
-            presented = password.isEmpty ? user : String(password)
-            if !password.isEmpty, !user.isEmpty { keys.append("user:" + user) }
-        } else if lower.hasPrefix("bearer ") {
-            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        } else {
-            return fail(keys, "unsupported Authorization scheme (use Basic or Bearer with a Warren token)", count: countFailure)
+        guard let presented = Self.presented(authorization) else {
+            return fail(keys, "malformed credentials (use Basic or Bearer with a Warren token)", count: countFailure)
         }
+        if let user = presented.user, !user.isEmpty { keys.append("user:" + user) }
         if let wait = limiter.retryAfter(keys) { return .throttled(retryAfter: wait) }
-        guard let token = AccessToken(presented) else { return fail(keys, "the credentials are not a Warren token", count: countFailure) }
+        guard let token = AccessToken(presented.secret) else { return fail(keys, "the credentials are not a Warren token", count: countFailure) }
         guard let identity = tokens?.identity(for: token) else {
             let stale = tokens?.isInactive(token) ?? false
             return fail(keys, stale ? "the token has expired or was revoked" : "the token is unknown, expired or revoked",

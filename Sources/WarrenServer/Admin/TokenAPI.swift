@@ -75,7 +75,7 @@ struct TokenAPI: Sendable {
         }
         var lifetime: Double? = 90 * 86400
         if let text = object["expires"] as? String {
-            guard let parsed = Self.lifetime(text) else {
+            guard let parsed = TokenLifetime.parse(text) else {
                 return ProxyResponder.text(.badRequest, "expires: want a number of d, h, m or s (90d), or never")
             }
             lifetime = parsed
@@ -124,13 +124,5 @@ struct TokenAPI: Sendable {
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// `90d`, `12h`, `30m`, `45s`; nil for `never` too (returned as .infinity → no expiry).
-    static func lifetime(_ text: String) -> Double?? {
-        if text == "never" { return .some(nil) }
-        let units: [Character: Double] = ["d": 86400, "h": 3600, "m": 60, "s": 1]
-        guard let unit = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()), n > 0 else { return nil }
-        return .some(n * unit)
     }
 }

@@ -89,7 +89,10 @@ struct CreateTokenCommand: AsyncParsableCommand {
             guard !user.isEmpty, !user.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw ServeSettings.Problem(description: "--user must be a name without spaces")
             }
-            lifetime = expires == "never" ? nil : try Self.parseLifetime(expires)
+            guard let parsed = TokenLifetime.parse(expires) else {
+                throw ServeSettings.Problem(description: "--expires \(expires): want a number of d, h, m or s (90d), or never")
+            }
+            lifetime = parsed
         } catch {
             printError("warren token create: \(error)")
             throw ExitCode(2)
@@ -106,14 +109,6 @@ struct CreateTokenCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("token \(token.id) for \(user)\(lifetime == nil ? ", never expires" : ", expires " + ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: now + (lifetime ?? 0))))\n".utf8))
     }
 
-    /// `90d`, `12h`, `30m`, `45s`.
-    static func parseLifetime(_ text: String) throws -> Double {
-        let units: [Character: Double] = ["d": 86400, "h": 3600, "m": 60, "s": 1]
-        guard let unit = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()), n > 0 else {
-            throw ServeSettings.Problem(description: "--expires \(text): want a number of d, h, m or s (90d), or never")
-        }
-        return n * unit
-    }
 }
 
 struct ListTokensCommand: AsyncParsableCommand {
