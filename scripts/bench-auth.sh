@@ -16,8 +16,9 @@ if ! command -v wrk >/dev/null; then
 fi
 release_warren
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warren-bench-auth.XXXXXX")
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+# Each server's pid goes to a file: start runs in a command substitution (a subshell),
+# whose variables never reach the exit handler.
+cleanup() { for f in "$WORK"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 for spec in small:100000 medium:5000000; do
@@ -27,7 +28,7 @@ start() { # NAME ARGS...
   local name=$1; shift
   "$WARREN" serve --listen 127.0.0.1:0 --upstream "file://$WORK/upstream" --data-dir "$WORK/data" --sumdb off \
     --log-level warning "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
-  PIDS+=($!)
+  echo $! > "$WORK/$name.pid"
   for _ in $(seq 100); do grep -q "listening on" "$WORK/$name.out" 2>/dev/null && break; sleep 0.1; done
   echo "http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/$name.out")"
 }
