@@ -38,21 +38,30 @@ public final class TokenCache: Sendable {
         return true
     }
 
-    private let lastEagerRefresh = Mutex<Double>(0)
+    /// The look-up for unknown tokens: when the last one started, and the one running.
+    private let eager = Mutex<(last: Double, running: Task<Void, Never>?)>((0, nil))
 
     /// Whether a token with this ID is known here (revoked and expired ones included).
     public func knows(id: String) -> Bool { state.withLock { $0.records[id] != nil } }
 
     /// A token this replica does not know may have been created a moment ago: look
     /// again now, at most ten times a second (so made-up IDs cannot flood the database).
+    /// Callers that arrive while a look-up runs wait for it, so a new token used by many
+    /// requests at once is known to all of them, not only to the one that asked first.
     public func refreshForUnknownToken() async {
         let now = Date().timeIntervalSince1970
-        let due = lastEagerRefresh.withLock { last in
-            guard now - last >= 0.1 else { return false }
-            last = now
-            return true
+        let lookUp = eager.withLock { s -> Task<Void, Never>? in
+            if let running = s.running { return running }
+            guard now - s.last >= 0.1 else { return nil }
+            s.last = now
+            let task = Task { [self] in
+                _ = try? await refresh()
+                eager.withLock { $0.running = nil }
+            }
+            s.running = task
+            return task
         }
-        if due { _ = try? await refresh() }
+        await lookUp?.value
     }
 
     /// The token's expiry (nil: none), for callers that remember an identity.
