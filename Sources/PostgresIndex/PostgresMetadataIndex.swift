@@ -130,6 +130,12 @@ public final class PostgresMetadataIndex: MetadataIndex {
         }
     }
 
+    public func recordRemoved(module: String, version: String) async throws {
+        try await bounded(deadline) { [self] in
+            try await client.query("DELETE FROM module_versions WHERE module = \(module) AND version = \(version)", logger: logger)
+        }
+    }
+
     public func versions(of module: String) async throws -> [IndexedVersion] {
         try await select("SELECT \(unescaped: Self.columns) FROM module_versions WHERE module = \(module)").sortedBySemVer()
     }

@@ -72,6 +72,13 @@ final class LocalTierBudget: Sendable {
         if over { trim() }
     }
 
+    /// `key` was removed from the tier.
+    func removed(_ key: StorageKey) {
+        state.withLock { s in
+            if let old = s.entries.removeValue(forKey: key.relativePath) { s.total -= old.size }
+        }
+    }
+
     /// Removes least recently used artifacts until the tier is 10% under its budget.
     func trim() {
         let victims = state.withLock { s -> [(String, Int64)] in

@@ -92,6 +92,15 @@ public struct S3ArtifactStorage: RedirectingStorage, TieredStorage {
         })
     }
 
+    /// Deletes the object, then this replica's local copy. Other replicas' tiers may keep
+    /// theirs until their budget evicts it; the engine checks hosted versions against
+    /// the shared index before serving them.
+    public func remove(_ key: StorageKey) async throws {
+        try await remote { try await s3.deleteObject(objectKey(key)) }
+        try await local.remove(key)
+        budget.removed(key)
+    }
+
     /// Streams the object into a local staging file and commits it to the local tier.
     func fillLocal(_ key: StorageKey) async throws -> Bool {
         if try await local.open(key) != nil { return true }

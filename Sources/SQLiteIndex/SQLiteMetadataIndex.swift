@@ -157,6 +157,10 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             """, [.integer(limit)])
     }
 
+    public func recordRemoved(module: String, version: String) async throws {
+        _ = try await connection.query("DELETE FROM module_versions WHERE module = ? AND version = ?", [.text(module), .text(version)])
+    }
+
     public func versions(of module: String) async throws -> [IndexedVersion] {
         try await select("SELECT \(Self.columns) FROM module_versions WHERE module = ?", [.text(module)]).sortedBySemVer()
     }

@@ -34,6 +34,7 @@ import Testing
             note("committed")
         }
         func discard(_ staging: StagingFile) async { await disk.discard(staging) }
+        func remove(_ key: StorageKey) async throws { try await disk.remove(key) }
         func checkWritable() async -> Bool { await disk.checkWritable() }
         func forEachArtifact(_ body: @escaping @Sendable (StorageKey, ArtifactMetadata) async throws -> Void) async throws {
             try await disk.forEachArtifact(body)

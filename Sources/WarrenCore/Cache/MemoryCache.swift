@@ -50,5 +50,12 @@ public final class MemoryCache<Key: Hashable & Sendable, Value: Sendable>: Senda
         }
     }
 
+    /// Forgets `key` (a deleted artifact).
+    public func remove(_ key: Key) {
+        state.withLock { s in
+            if let old = s.entries.removeValue(forKey: key) { s.total -= old.cost }
+        }
+    }
+
     public var totalCost: Int { state.withLock { $0.total } }
 }

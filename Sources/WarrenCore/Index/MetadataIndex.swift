@@ -46,6 +46,8 @@ public protocol MetadataIndex: Sendable {
     /// Records a stored artifact of a canonical version. Recording the same artifact
     /// again is harmless; the earliest `storedAt` is kept.
     func recordStored(module: String, version: String, kind: ArtifactKind, metadata: ArtifactMetadata) async throws
+    /// Forgets a version whose zip was removed from storage (a deleted hosted version).
+    func recordRemoved(module: String, version: String) async throws
     /// The versions of `module` that are stored, in semantic-version order.
     func versions(of module: String) async throws -> [IndexedVersion]
     /// Versions first stored at or after `since`, oldest first, at most `limit` (the

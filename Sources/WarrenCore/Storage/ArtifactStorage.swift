@@ -67,6 +67,9 @@ public protocol ArtifactStorage: Sendable {
     func commit(_ staging: StagingFile, metadata: ArtifactMetadata) async throws
     /// Removes a staging file that will not be committed.
     func discard(_ staging: StagingFile) async
+    /// Removes an artifact (a deleted hosted version); nothing happens when it is absent.
+    /// Readers that opened it already keep their bytes.
+    func remove(_ key: StorageKey) async throws
     /// Whether the storage accepts writes (readiness).
     func checkWritable() async -> Bool
     /// Why the storage is not ready, in one line naming the part that failed (never a

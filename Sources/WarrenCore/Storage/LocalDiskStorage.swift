@@ -89,6 +89,16 @@ public struct LocalDiskStorage: ArtifactStorage {
         }
     }
 
+    public func remove(_ key: StorageKey) async throws {
+        let p = path(key)
+        try await threadPool.runIfActive {
+            // The sidecar first: an artifact without one is a miss at once.
+            for file in [p + ".meta", p] where unlink(file) != 0 && errno != ENOENT {
+                throw FileIOError("unlink", file)
+            }
+        }
+    }
+
     public func discard(_ staging: StagingFile) async {
         unlink(staging.path)
     }

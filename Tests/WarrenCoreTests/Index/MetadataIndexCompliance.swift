@@ -13,7 +13,8 @@ struct MetadataIndexCompliance: Sendable {
 
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
-             migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions, auditEventsAreKeptInOrder
+             migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions, auditEventsAreKeptInOrder,
+             aRemovedVersionIsForgotten
         var testDescription: String { rawValue }
     }
 
@@ -29,6 +30,7 @@ struct MetadataIndexCompliance: Sendable {
         case .migratingTwiceOrConcurrentlyIsHarmless: try await migrations(index, location)
         case .downloadsAddUpAndRankVersions: try await downloads(index)
         case .auditEventsAreKeptInOrder: try await audit(index)
+        case .aRemovedVersionIsForgotten: try await removal(index)
         }
         await index.close()
     }
@@ -47,6 +49,17 @@ struct MetadataIndexCompliance: Sendable {
         #expect(versions == [IndexedVersion(module: "example.com/a", version: "v1.0.0", origin: "https://proxy.example",
                                             zipHash: "h1:zip=", modHash: "h1:mod=", zipSize: 4096, storedAt: 100.25)])
         #expect(try await index.versions(of: "example.com/other").isEmpty)
+    }
+
+    /// A deleted hosted version leaves no row (it is no longer listed), and the others stay.
+    func removal(_ index: any MetadataIndex) async throws {
+        for v in ["v1.0.0", "v1.1.0"] {
+            try await index.recordStored(module: "example.com/h", version: v, kind: .zip, metadata: Self.meta("h1:z" + v, at: 1))
+        }
+        try await index.recordRemoved(module: "example.com/h", version: "v1.1.0")
+        try await index.recordRemoved(module: "example.com/h", version: "v9.9.9")
+        #expect(try await index.versions(of: "example.com/h").map(\.version) == ["v1.0.0"])
+        #expect(try await index.feed(since: 0, limit: 10).map(\.version) == ["v1.0.0"])
     }
 
     func downloads(_ index: any MetadataIndex) async throws {

@@ -21,7 +21,7 @@ struct ArtifactStorageCompliance: Sendable {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case missingKeysAreAbsent, smallArtifactsRoundTripWithMetadata, stagedArtifactsAreInvisibleUntilCommitted,
              discardedStagingLeavesNothing, concurrentCommitsOfOneKeyAreHarmless, anOpenArtifactStaysReadableWhenReplaced,
-             aCrashBetweenStagingAndCommitLeavesNothingServed, everyCommittedArtifactIsListed
+             aCrashBetweenStagingAndCommitLeavesNothingServed, everyCommittedArtifactIsListed, removedArtifactsAreGoneForEveryone
         var testDescription: String { rawValue }
     }
 
@@ -35,6 +35,7 @@ struct ArtifactStorageCompliance: Sendable {
         case .anOpenArtifactStaysReadableWhenReplaced: try await anOpenArtifactStaysReadableWhenReplaced()
         case .aCrashBetweenStagingAndCommitLeavesNothingServed: try await aCrashBetweenStagingAndCommitLeavesNothingServed()
         case .everyCommittedArtifactIsListed: try await everyCommittedArtifactIsListed()
+        case .removedArtifactsAreGoneForEveryone: try await removedArtifactsAreGoneForEveryone()
         }
     }
 
@@ -177,5 +178,30 @@ struct ArtifactStorageCompliance: Sendable {
         #expect(seen.withLock { $0 } == [Self.mod.relativePath: Self.metadata(goMod), capital.relativePath: Self.metadata(goMod),
                                          Self.zip.relativePath: Self.metadata(zip)])
         await storage.discard(abandoned)
+    }
+
+    /// A removed artifact is absent here and after a restart (object storage: on another
+    /// replica too), not listed, and removing what is absent is no error; a reader that
+    /// had it open keeps its bytes.
+    func removedArtifactsAreGoneForEveryone() async throws {
+        let storage = try await make()
+        let goMod = Array("module example.com/m\n".utf8), zip = Self.bytes(70_000)
+        try await storage.writeSmall(Self.mod, bytes: goMod, metadata: Self.metadata(goMod))
+        let staging = try await storage.makeStaging(Self.zip)
+        try staging.writer.write(zip)
+        try await storage.commit(staging, metadata: Self.metadata(zip))
+        let open = try #require(try await storage.open(Self.zip))
+        try await storage.remove(Self.zip)
+        try await storage.remove(Self.mod)
+        try await storage.remove(Self.zip)
+        #expect(try await storage.open(Self.zip) == nil)
+        #expect(try await storage.readSmall(Self.mod, limit: 1 << 20) == nil)
+        let other = try await reopen(storage)
+        #expect(try await other.open(Self.zip) == nil)
+        #expect(try await other.readSmall(Self.mod, limit: 1 << 20) == nil)
+        let seen = Mutex<[String]>([])
+        try await other.forEachArtifact { key, _ in seen.withLock { $0.append(key.relativePath) } }
+        #expect(seen.withLock { $0 }.isEmpty)
+        #expect(try Self.contents(open) == zip)
     }
 }
