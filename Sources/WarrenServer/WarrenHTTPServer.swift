@@ -26,10 +26,14 @@ public enum WarrenHTTPServer {
         public var access: AccessControl?
         /// Sign-in at /login (nil: not configured).
         public var login: LoginFlow?
+        /// The URL clients reach Warren at (`?go-get=1` answers name it); nil: from the
+        /// request's Host header.
+        public var publicURL: String?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
                     accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil,
-                    access: AccessControl? = nil, login: LoginFlow? = nil) {
+                    access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil) {
+            self.publicURL = publicURL
             self.accessLog = accessLog
             self.access = access
             self.login = login
@@ -53,7 +57,8 @@ public enum WarrenHTTPServer {
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
                                        downloads: settings.downloads, zeroCopy: settings.tls == nil,
-                                       access: settings.access, login: settings.login)
+                                       access: settings.access, login: settings.login, publicURL: settings.publicURL,
+                                       secure: settings.tls != nil)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger

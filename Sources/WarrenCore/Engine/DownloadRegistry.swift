@@ -13,7 +13,7 @@ final class DownloadRegistry: Sendable {
     /// Told of a verified zip that could not be stored (for the log).
     private let onCommitFailure: @Sendable (StorageKey, any Error) -> Void
     /// Replicas sharing storage take turns fetching a key (nil: one node, no turns).
-    private let coordinator: (any FetchCoordinator)?
+    let coordinator: (any FetchCoordinator)?
     /// Told when the coordinator could not be asked (the fetch then goes ahead alone).
     private let onCoordinationFailure: @Sendable (StorageKey, any Error) -> Void
 

@@ -32,6 +32,8 @@ public final class ModuleProxy: Sendable {
     /// Zips refused for a checksum mismatch, answered 403 at once for a while (a .mod is
     /// small enough to fetch again).
     let refusals = RecentRefusals()
+    /// Publishes and deletes of one version, one at a time in this process.
+    let publishLocks = KeyedLock<StorageKey>()
 
     /// Largest `.info`, `list` or `@latest` accepted from an upstream.
     static let smallLimit = 1 << 20
@@ -70,6 +72,7 @@ public final class ModuleProxy: Sendable {
     /// Answers one request. With `allowFetch` false (the `Disable-Module-Fetch` header),
     /// only what is already stored is served.
     public func serve(_ request: ProxyRequest, allowFetch: Bool = true) async throws(ProxyError) -> ServedArtifact {
+        if isHosted(request.module) { return try await serveHosted(request) }
         switch request {
         case .list(let module):
             return try await mutable(.list(module: module), endpoint: "list", allowFetch: allowFetch,

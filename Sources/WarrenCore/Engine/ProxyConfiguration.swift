@@ -27,6 +27,10 @@ public struct ProxyConfiguration: Sendable {
     /// Extra CAs, an upstream client certificate, and the environment's proxies, for
     /// every outgoing request.
     public var outgoing = OutgoingHTTP()
+    /// Hosted namespaces (`--hosted`): modules under these patterns come only from what was
+    /// published to Warren, never from an upstream or version control, so a public module
+    /// of the same name cannot stand in for them.
+    public var hosted = ModulePathPatterns("")
 
     public init(upstreams: ProxyList, dataDirectory: String, listTTL: Double = 60, connectTimeout: Double = 5,
                 headerTimeout: Double = 30, totalTimeout: Double = 600, retries: Int = 2, memoryCacheBytes: Int = 64 << 20) {

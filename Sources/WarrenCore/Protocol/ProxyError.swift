@@ -21,6 +21,11 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A service Warren depends on (object storage, the database) cannot be reached
         /// now; it is worth retrying later.
         case unavailable
+        /// What was sent contradicts what is already kept for good: a published version
+        /// sent again with other bytes.
+        case conflict
+        /// What was sent is larger than Warren accepts.
+        case tooLarge
     }
 
     public let kind: Kind
@@ -45,6 +50,8 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func upstreamTimedOut(_ m: String) -> ProxyError { .init(.upstreamTimedOut, m) }
     public static func internalError(_ m: String, detail: String? = nil) -> ProxyError { .init(.internalFailure, m, detail: detail) }
     public static func unavailable(_ m: String, detail: String? = nil) -> ProxyError { .init(.unavailable, m, detail: detail) }
+    public static func conflict(_ m: String) -> ProxyError { .init(.conflict, m) }
+    public static func tooLarge(_ m: String) -> ProxyError { .init(.tooLarge, m) }
 
     public var isNotFound: Bool { kind == .notFound || kind == .gone }
 
@@ -53,7 +60,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isServerSide: Bool {
         switch kind {
         case .upstreamFailed, .upstreamTimedOut, .internalFailure, .unavailable: return true
-        case .badRequest, .forbidden, .notFound, .gone: return false
+        case .badRequest, .forbidden, .notFound, .gone, .conflict, .tooLarge: return false
         }
     }
 

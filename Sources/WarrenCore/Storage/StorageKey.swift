@@ -18,6 +18,9 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     /// note: shared through storage, so replicas check every head against the largest any
     /// of them has seen and a forked log is caught whichever sees the fork.
     case sumdbHead(database: String)
+    /// What is left of a hosted version an admin deleted (its hashes, who, when, why): the
+    /// version never comes back with other bytes.
+    case tombstone(module: String, version: String)
 
     /// The path below the storage root. The layout of immutable artifacts and lists is the
     /// GOPROXY layout, so a data directory can itself serve as a `file://` upstream.
@@ -36,6 +39,8 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
             return "sumdb/" + db + "/" + tile.path
         case .sumdbHead(let db):
             return "sumdb/" + db + "/verified-head"
+        case .tombstone(let m, let v):
+            return escaped(m) + "/@v/" + escapedVersion(v) + ".deleted"
         }
     }
 
@@ -55,7 +60,7 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
 
     public var isImmutable: Bool {
         switch self {
-        case .artifact, .sumdbTile: return true
+        case .artifact, .sumdbTile, .tombstone: return true
         case .list, .latest, .query, .sumdbHead: return false
         }
     }

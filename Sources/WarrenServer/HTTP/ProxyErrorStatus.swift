@@ -15,6 +15,8 @@ extension ProxyError.Kind {
         case .upstreamTimedOut: return .gatewayTimeout
         case .internalFailure: return .internalServerError
         case .unavailable: return .serviceUnavailable
+        case .conflict: return .conflict
+        case .tooLarge: return .contentTooLarge
         }
     }
 }

@@ -37,6 +37,10 @@ public struct ProxyResponder: HTTPResponder {
     let access: AccessControl?
     /// Sign-in with the company's provider at /login (nil: not configured).
     let login: LoginFlow?
+    /// The URL clients reach Warren at (`--public-url`), for `?go-get=1` answers; nil: from
+    /// the request's Host header and whether Warren serves TLS (`secure`).
+    let publicURL: String?
+    let secure: Bool
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
 
@@ -45,7 +49,10 @@ public struct ProxyResponder: HTTPResponder {
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
-                zeroCopy: Bool = true, access: AccessControl? = nil, login: LoginFlow? = nil, threadPool: NIOThreadPool = .singleton) {
+                zeroCopy: Bool = true, access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil, secure: Bool = false,
+                threadPool: NIOThreadPool = .singleton) {
+        self.publicURL = publicURL
+        self.secure = secure
         self.accessLog = accessLog
         self.access = access
         self.login = login
@@ -127,6 +134,17 @@ public struct ProxyResponder: HTTPResponder {
             case .success(let (principal, _)):
                 return log.finish(await AuditAPI(access: access, store: store).respond(request, principal: principal), endpoint: "api")
             }
+        }
+
+        if PublishAPI.handles(rawPath) {
+            let api = PublishAPI(proxy: proxy, access: access, hot: hot, pathPrefix: pathPrefix)
+            return log.finish(await api.respond(request, path: rawPath, responder: self, context: context), endpoint: "publish")
+        }
+
+        // Discovery comes at the vanity name's root (Host go.corp.example.com, path /lib) or,
+        // naming the module in full, under the proxy's prefix.
+        if request.method == .get, request.uri.query?.contains("go-get=1") == true, !rawPath.contains("@") {
+            return log.finish(await goImportPage(rawPath, request: request, context: context), endpoint: "go-get")
         }
 
         guard request.method == .get || request.method == .head else {
@@ -222,7 +240,7 @@ public struct ProxyResponder: HTTPResponder {
         do {
             served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)
         } catch {
-            if !mayFetch, error.kind == .notFound {
+            if !mayFetch, error.kind == .notFound, !proxy.isHosted(proxyRequest.module) {
                 return log.finish(Self.fetchRefused(principal, module: proxyRequest.module), endpoint: endpoint)
             }
             if error.isServerSide {

@@ -23,15 +23,15 @@ enum LoginPage {
             <html lang="en"><head><meta charset="utf-8"><title>Warren: signed in</title>
             <meta name="referrer" content="no-referrer"><style>\(style)</style></head>
             <body>
-            <h1>Signed in as <span id="user">\(escape(user))</span></h1>
-            <p>Groups: <span id="groups">\(escape(groups.joined(separator: ", ")))</span></p>
-            <p>Your Warren token, shown only now (it expires \(escape(expiry))):</p>
-            <pre id="token">\(escape(token))</pre>
+            <h1>Signed in as <span id="user">\(HTMLText.escaped(user))</span></h1>
+            <p>Groups: <span id="groups">\(HTMLText.escaped(groups.joined(separator: ", ")))</span></p>
+            <p>Your Warren token, shown only now (it expires \(HTMLText.escaped(expiry))):</p>
+            <pre id="token">\(HTMLText.escaped(token))</pre>
             <p>Put this line in <code>~/.netrc</code> (the go command sends it over HTTPS):</p>
-            <pre id="netrc">machine \(escape(host)) login \(escape(user)) password \(escape(token))</pre>
+            <pre id="netrc">machine \(HTMLText.escaped(host)) login \(HTMLText.escaped(user)) password \(HTMLText.escaped(token))</pre>
             <p>Then point the go command at Warren:</p>
-            <pre id="goproxy">go env -w GOPROXY=\(escape(publicURL))</pre>
-            \(back.map { "<p><a id=\"continue\" href=\"\(escape($0))\">Continue</a></p>" } ?? "")
+            <pre id="goproxy">go env -w GOPROXY=\(HTMLText.escaped(publicURL))</pre>
+            \(back.map { "<p><a id=\"continue\" href=\"\(HTMLText.escaped($0))\">Continue</a></p>" } ?? "")
             </body></html>
 
             """
@@ -47,19 +47,4 @@ enum LoginPage {
     /// The page's only style, allowed by its hash (no inline style from anywhere else).
     static let style = "body{font-family:sans-serif;margin:2em;max-width:60em}pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:.5em}"
     static let styleHash = "sha256-" + Data(SHA256.hash(data: Array(style.utf8))).base64EncodedString()
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }

@@ -194,6 +194,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("login-token-lifetime"), help: ArgumentHelp("How long tokens made at sign-in last. (default: 90 days)", valueName: "duration"))
     var loginTokenLifetime: String?
 
+    @Option(help: ArgumentHelp("Hosted namespaces: module path patterns (GOPRIVATE syntax) served only from what is published to Warren, never from an upstream or version control. (default: none)", valueName: "patterns"))
+    var hosted: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -215,7 +218,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
             ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
-            ("gitlab-tokens", gitlabTokens),
+            ("gitlab-tokens", gitlabTokens), ("hosted", hosted),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -273,6 +276,7 @@ enum WarrenServe {
         )
         configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
         configuration.prefetchDirectZips = settings.directPrefetch
+        configuration.hosted = settings.hosted
         configuration.outgoing = OutgoingHTTP(caFile: settings.caFile, clientCertificate: settings.upstreamClientCertificate,
                                               clientKey: settings.upstreamClientKey,
                                               proxies: ProxyEnvironment(environment: ProcessInfo.processInfo.environment))
@@ -297,6 +301,10 @@ enum WarrenServe {
         } catch {
             printError("warren serve: \(error)")
             throw ExitCode(2)
+        }
+        // Uploads a crash cut off (publishing keeps them under .uploads until checked).
+        if FileManager.default.fileExists(atPath: settings.dataDirectory + "/.uploads") {
+            _ = try? OpenedStorage.openDirectory(settings.dataDirectory + "/.uploads", logger: logger)
         }
         let storage = opened.storage
         let metrics = MetricsEndpoint.bootstrap()
@@ -361,7 +369,7 @@ enum WarrenServe {
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls,
-                            access: access, login: login),
+                            access: access, login: login, publicURL: settings.oidc.publicURL),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

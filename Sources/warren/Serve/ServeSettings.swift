@@ -29,6 +29,8 @@ struct ServeSettings: Equatable {
     /// Modules always fetched direct from version control, never from an upstream proxy
     /// nor a checksum database (GOPRIVATE).
     var privatePatterns = ModulePathPatterns("")
+    /// Modules served only from what was published to Warren (`--hosted`).
+    var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
     var insecure = ModulePathPatterns("")
     /// Which version control systems direct mode may use (GOVCS).
@@ -85,7 +87,7 @@ struct ServeSettings: Equatable {
         "ca-file", "upstream-client-cert", "upstream-client-key",
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
-        "gitlab-tokens",
+        "gitlab-tokens", "hosted",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -170,6 +172,8 @@ struct ServeSettings: Equatable {
             nosumdb = ModulePathPatterns(value)
         case "private":
             privatePatterns = try Self.parsePatterns(value)
+        case "hosted":
+            hosted = try Self.parsePatterns(value)
         case "insecure":
             insecure = try Self.parsePatterns(value)
         case "govcs":
@@ -304,9 +308,10 @@ struct ServeSettings: Equatable {
                      maxPipelined: maxPipelined)
     }
 
-    /// Modules never sent to a checksum database: --nosumdb and --private together.
+    /// Modules never sent to a checksum database: --nosumdb, --private and --hosted (their
+    /// names are the company's, and no public database has them).
     var unverified: ModulePathPatterns {
-        ModulePathPatterns((nosumdb.patterns + privatePatterns.patterns).joined(separator: ","))
+        ModulePathPatterns((nosumdb.patterns + privatePatterns.patterns + hosted.patterns).joined(separator: ","))
     }
 
     /// One or more GOSUMDB values separated by commas (`--sumdb` may also be repeated),

@@ -17,9 +17,16 @@ final class ForwardProxy: @unchecked Sendable {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    init() throws {
+    /// - Parameter connectPort: where every `CONNECT` goes, whatever port it names (nil:
+    ///   the named port), so `https://any.name/` reaches one loopback server.
+    init(connectPort: Int? = nil) throws {
         let script = #"""
         import socket, sys, threading
+        out = threading.Lock()
+        def say(line):
+            with out:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
         def pipe(a, b):
             try:
                 while True:
@@ -41,11 +48,11 @@ final class ForwardProxy: @unchecked Sendable {
             method, target, version = line.decode().split(" ")
             if method == "CONNECT":
                 host, port = target.rsplit(":", 1)
-                print("CONNECT " + target, flush=True)
-                up = socket.create_connection(("127.0.0.1", int(port)))
+                say("CONNECT " + target)
+                up = socket.create_connection(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else int(port)))
                 c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
-                print(method + " " + target, flush=True)
+                say(method + " " + target)
                 hostport = target.split("/")[2]
                 port = int(hostport.rsplit(":", 1)[1]) if ":" in hostport else 80
                 path = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
@@ -60,7 +67,7 @@ final class ForwardProxy: @unchecked Sendable {
             c, _ = srv.accept()
             threading.Thread(target=serve, args=(c,), daemon=True).start()
         """#
-        process = try TestProcess("/usr/bin/python3", ["-u", "-c", script])
+        process = try TestProcess("/usr/bin/python3", ["-u", "-c", script] + (connectPort.map { [String($0)] } ?? []))
         let text = process.stdout.waitFor(timeout: 20) { $0.contains("port ") && $0.contains("\n") }
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port ") }), let p = Int(line.dropFirst(5)) else {
             _ = process.kill9()
