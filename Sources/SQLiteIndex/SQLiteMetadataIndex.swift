@@ -92,6 +92,20 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             """,
             "CREATE INDEX audit_events_by_time ON audit_events (time)",
         ]),
+        (5, [
+            """
+            CREATE TABLE sumdb_log (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                name TEXT NOT NULL,
+                verifier_key TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                signed_head TEXT NOT NULL
+            )
+            """,
+            "CREATE TABLE sumdb_records (id INTEGER PRIMARY KEY, module TEXT NOT NULL, version TEXT NOT NULL, record TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX sumdb_records_by_version ON sumdb_records (module, version)",
+            "CREATE TABLE sumdb_hashes (id INTEGER PRIMARY KEY, hash TEXT NOT NULL)",
+        ]),
     ]
 
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`

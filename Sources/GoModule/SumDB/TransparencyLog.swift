@@ -83,6 +83,12 @@ public enum TransparencyLog {
         return h
     }
 
+    /// The storage indexes `treeHash(size:read:)` reads for a tree of `n` records, for
+    /// callers that fetch them ahead (from a database) before hashing.
+    public static func treeHashIndexes(size n: Int64) -> [Int64] {
+        n == 0 ? [] : subtrees(0, n).map { storedHashIndex(level: $0.level, n: $0.n) }
+    }
+
     /// The tree hash of the first `n` records, reading stored hashes through `read`
     /// (which gets storage indexes and returns their hashes in that order).
     public static func treeHash(size n: Int64, read: ([Int64]) throws -> [Hash]) throws -> Hash {
@@ -91,6 +97,24 @@ public enum TransparencyLog {
         let hashes = try read(parts.map { storedHashIndex(level: $0.level, n: $0.n) })
         guard hashes.count == parts.count, let h = fold(hashes) else { throw ProofError("wrong number of hashes read") }
         return h
+    }
+
+    /// The hashes record `n` adds to storage (at `storedHashCount(n)` onwards): its own
+    /// hash, then one for each subtree it completes, each made with the hash of the
+    /// subtree to its left, read through `read`. What appending a record writes.
+    public static func storedHashes(forRecord n: Int64, hash: Hash, read: ([Int64]) throws -> [Hash]) throws -> [Hash] {
+        // Each trailing 1 bit of n completes a subtree with the one to its left.
+        let completed = (n + 1).trailingZeroBitCount
+        let lefts = (0..<completed).map { level in storedHashIndex(level: level, n: (n >> level) - 1) }
+        let old = try read(lefts)
+        guard old.count == lefts.count else { throw ProofError("wrong number of hashes read") }
+        var hashes = [hash]
+        var h = hash
+        for left in old {
+            h = nodeHash(left, h)
+            hashes.append(h)
+        }
+        return hashes
     }
 
     public struct ProofError: Error, Equatable, CustomStringConvertible {

@@ -45,17 +45,9 @@ public struct AccessToken: Sendable, Equatable {
         hex(SHA256.hash(data: Array(secret.utf8)))
     }
 
-    /// Lower-case hex, by table: this runs on every authenticated request, where
-    /// `String(format:)` per byte cost more than the hash itself.
+    /// Lower-case hex (see `HexBytes`).
     public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        HexBytes.encode(bytes)
     }
 
     /// Whether this token's secret is the one `storedHash` was made from, in time that

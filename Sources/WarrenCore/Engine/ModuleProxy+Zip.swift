@@ -267,6 +267,7 @@ extension ModuleProxy {
             MetricHandles.counter("warren_zip_rejected_total", [("reason", "gomod_mismatch")]).increment()
             throw ProxyError.upstreamFailed("upstream zip for \(module)@\(version) does not match its .mod (go.mod differs)")
         }
+        try await logFetched(module: module, version: version, zipHash: verified.hash, modHash: Hash1.hashGoMod(goMod))
         return ArtifactMetadata(size: written, hash: verified.hash, storedAt: Self.now(), origin: origin)
     }
 }

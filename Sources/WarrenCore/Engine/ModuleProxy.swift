@@ -29,6 +29,8 @@ public final class ModuleProxy: Sendable {
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
     let downloads: DownloadRegistry
     let prefetcher = ZipPrefetcher()
+    /// Warren's own checksum database (nil: none): published versions are appended to it.
+    public let checksumLog: ChecksumLog?
     /// Zips refused for a checksum mismatch, answered 403 at once for a while (a .mod is
     /// small enough to fetch again).
     let refusals = RecentRefusals()
@@ -42,7 +44,8 @@ public final class ModuleProxy: Sendable {
     ///   cold zip (nil: a single node).
     public init(configuration: ProxyConfiguration, storage: any ArtifactStorage, chain: UpstreamChain,
                 logger: Logger, checksums: ChecksumDatabases? = nil, coordinator: (any FetchCoordinator)? = nil,
-                index: (any MetadataIndex)? = nil, threadPool: NIOThreadPool = .singleton) {
+                index: (any MetadataIndex)? = nil, checksumLog: ChecksumLog? = nil, threadPool: NIOThreadPool = .singleton) {
+        self.checksumLog = checksumLog
         self.configuration = configuration
         self.index = index
         self.checksums = checksums

@@ -31,6 +31,8 @@ public struct ProxyConfiguration: Sendable {
     /// published to Warren, never from an upstream or version control, so a public module
     /// of the same name cannot stand in for them.
     public var hosted = ModulePathPatterns("")
+    /// What Warren's own checksum database records besides published versions.
+    public var checksumLogScope = ChecksumLogScope.hosted
 
     public init(upstreams: ProxyList, dataDirectory: String, listTTL: Double = 60, connectTimeout: Double = 5,
                 headerTimeout: Double = 30, totalTimeout: Double = 600, retries: Int = 2, memoryCacheBytes: Int = 64 << 20) {

@@ -49,9 +49,14 @@ extension ModuleProxy {
                     throw .conflict("\(module)@\(version) is already published with other content (\(existing.metadata.hash)); published versions never change")
                 }
                 // The same bytes again: complete what an interrupted publish left out.
+                try await checksumLog?.append(module: module, version: version, zipHash: checked.zipHash, modHash: checked.modHash)
                 try await storeSmallParts(module: module, version: version, checked: checked, time: time, publisher: publisher, onlyMissing: true)
                 return PublishResult(module: module, version: version, zipHash: checked.zipHash, modHash: checked.modHash, created: false)
             }
+            // Logged first: the log is the lasting record of what this version is, so a
+            // version stored but not logged cannot happen, and one logged but not stored
+            // (storage failed) can only ever be completed with the same bytes.
+            try await checksumLog?.append(module: module, version: version, zipHash: checked.zipHash, modHash: checked.modHash)
             try await storeSmallParts(module: module, version: version, checked: checked, time: time, publisher: publisher, onlyMissing: false)
             try await storeZip(upload, key: zipKey, hash: checked.zipHash, publisher: publisher)
             logger.notice("published", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(publisher)", "h1": "\(checked.zipHash)"])

@@ -265,6 +265,24 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.error(error), endpoint: "sumdb_invalid")
         }
         let endpoint = parsedRequest.request.endpoint
+        if let own = proxy.checksumLog, parsedRequest.database == own.name {
+            do throws(ProxyError) {
+                var served: ServedArtifact
+                do throws(ProxyError) {
+                    served = try await own.serve(parsedRequest.request)
+                } catch where error.kind == .notFound {
+                    // A version the log would record but has not yet: fetch, verify, record.
+                    guard case .lookup(let module, let version) = parsedRequest.request,
+                          try await proxy.recordForLookup(module: module, version: version) else { throw error }
+                    served = try await own.serve(parsedRequest.request)
+                }
+                log.cache = served.cacheStatus.rawValue
+                return await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: zeroCopy, hot: hot, logger: logger)
+                    .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
+            } catch {
+                return log.finish(Self.error(error), endpoint: endpoint)
+            }
+        }
         guard let checksums = proxy.checksums else {
             return log.finish(Self.text(.notFound, "no checksum database is proxied here"), endpoint: endpoint)
         }

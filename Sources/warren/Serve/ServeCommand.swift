@@ -197,6 +197,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Hosted namespaces: module path patterns (GOPRIVATE syntax) served only from what is published to Warren, never from an upstream or version control. (default: none)", valueName: "patterns"))
     var hosted: String?
 
+    @Option(name: .customLong("sumdb-key"), help: ArgumentHelp("The signing key of Warren's own checksum database (made by warren sumdb init): a file, or the key itself through WARREN_SUMDB_KEY. (default: DATA_DIR/sumdb-signer.key when it exists)", valueName: "file"))
+    var sumdbKey: String?
+
+    @Option(name: .customLong("sumdb-log"), help: ArgumentHelp("What Warren's own checksum database records: hosted (published versions), private (also versions fetched direct from git) or all (also public versions once verified). (default: hosted)", valueName: "scope"))
+    var sumdbLog: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -218,7 +224,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
             ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
-            ("gitlab-tokens", gitlabTokens), ("hosted", hosted),
+            ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -267,6 +273,25 @@ enum WarrenServe {
         return databases
     }
 
+    /// Warren's own checksum database, when `warren sumdb init` made one in this
+    /// database: appending with the signing key, or serving only without it.
+    static func openOwnChecksumLog(settings: ServeSettings, index: any MetadataIndex, logger: Logger) async throws -> ChecksumLog? {
+        let signer = try SigningKeyFile.load(settings.sumdbKey, dataDirectory: settings.dataDirectory)
+        guard let store = index as? any ChecksumLogStore, try await store.checksumLog() != nil else {
+            if signer != nil { throw ServeSettings.Problem(description: "a checksum database key is configured, but this database holds no checksum database: run warren sumdb init") }
+            return nil
+        }
+        let log = try await ChecksumLog(store: store, signer: signer, logger: logger)
+        if settings.sumdbs.contains(where: { if case .database(let key, _) = $0 { return key.name == log.name } else { return false } }) {
+            throw ServeSettings.Problem(description: "--sumdb names \(log.name), which is Warren's own checksum database")
+        }
+        logger.notice("serving Warren's own checksum database", metadata: [
+            "name": "\(log.name)", "verifier-key": "\(log.verifierKey)", "appends": "\(signer == nil ? "off (no signing key)" : "on")",
+            "records": "\(settings.sumdbLog.rawValue)",
+        ])
+        return log
+    }
+
     static func run(settings: ServeSettings, logger: Logger) async throws {
         let upstreams = try ProxyList(settings.upstream)
         var configuration = ProxyConfiguration(
@@ -277,6 +302,7 @@ enum WarrenServe {
         configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
         configuration.prefetchDirectZips = settings.directPrefetch
         configuration.hosted = settings.hosted
+        configuration.checksumLogScope = settings.sumdbLog
         configuration.outgoing = OutgoingHTTP(caFile: settings.caFile, clientCertificate: settings.upstreamClientCertificate,
                                               clientKey: settings.upstreamClientKey,
                                               proxies: ProxyEnvironment(environment: ProcessInfo.processInfo.environment))
@@ -333,8 +359,16 @@ enum WarrenServe {
         }
         let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
+        let ownLog: ChecksumLog?
+        do {
+            ownLog = try await Self.openOwnChecksumLog(settings: settings, index: opened.index, logger: logger)
+        } catch {
+            printError("warren serve: \(error)")
+            await opened.shutdown()
+            throw ExitCode(2)
+        }
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,
-                                coordinator: opened.coordinator, index: opened.index)
+                                coordinator: opened.coordinator, index: opened.index, checksumLog: ownLog)
         let descriptors = DescriptorLimit.raiseSoftLimit()
         let limits = settings.clientLimits(descriptorLimit: descriptors)
         logger.notice("client connections limited", metadata: [

@@ -29,6 +29,11 @@ struct ServeSettings: Equatable {
     /// Modules always fetched direct from version control, never from an upstream proxy
     /// nor a checksum database (GOPRIVATE).
     var privatePatterns = ModulePathPatterns("")
+    /// Warren's own checksum database's signing key: a file, or the key itself
+    /// (`PRIVATE+KEY+…`, from the environment); nil: `DATA_DIR/sumdb-signer.key` if it exists.
+    var sumdbKey: String?
+    /// What Warren's own checksum database records besides published versions.
+    var sumdbLog = ChecksumLogScope.hosted
     /// Modules served only from what was published to Warren (`--hosted`).
     var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
@@ -87,11 +92,11 @@ struct ServeSettings: Equatable {
         "ca-file", "upstream-client-cert", "upstream-client-key",
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
-        "gitlab-tokens", "hosted",
+        "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
-    static let secretKeys: Set<String> = ["credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret", "github-client-secret"]
+    static let secretKeys: Set<String> = ["sumdb-key", "credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret", "github-client-secret"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -172,6 +177,11 @@ struct ServeSettings: Equatable {
             nosumdb = ModulePathPatterns(value)
         case "private":
             privatePatterns = try Self.parsePatterns(value)
+        case "sumdb-key":
+            sumdbKey = value.isEmpty ? nil : value.hasPrefix("PRIVATE+KEY+") ? value : (value as NSString).expandingTildeInPath
+        case "sumdb-log":
+            guard let scope = ChecksumLogScope(rawValue: value) else { throw Problem(description: "want hosted, private or all") }
+            sumdbLog = scope
         case "hosted":
             hosted = try Self.parsePatterns(value)
         case "insecure":
@@ -416,3 +426,4 @@ struct ServeSettings: Equatable {
         throw Problem(description: "want a size such as 64MiB")
     }
 }
+

@@ -14,54 +14,6 @@ struct TokenCommand: AsyncParsableCommand {
     )
 }
 
-/// Where the tokens are: the settings `warren serve` would resolve.
-struct TokenStoreOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("As for warren serve.", valueName: "dir"))
-    var dataDir: String?
-    @Option(help: ArgumentHelp("YAML configuration file, as for warren serve.", valueName: "file"))
-    var config: String?
-    @Option(help: ArgumentHelp("As for warren serve: sqlite, sqlite:PATH or postgres://….", valueName: "url"))
-    var database: String?
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp("As for warren serve: record the change there too.", valueName: "file"))
-    var auditLog: String?
-
-    /// Runs `body` with the token store and the audit log, closing the store after.
-    func withStore<T>(_ command: String, _ body: (any TokenStore, AuditLog?) async throws -> T) async throws -> T {
-        var flags: [String: String] = [:]
-        for (key, value) in [("data-dir", dataDir), ("database", database), ("audit-log", auditLog)] {
-            if let value { flags[key] = value }
-        }
-        let index: any MetadataIndex
-        let audit: AuditLog?
-        do {
-            let settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
-            index = try await OpenedStorage.openIndex(settings, logger: Logger(label: "warren"))
-            audit = try AuditLog(path: settings.auditLog, store: index as? any AuditStore)
-        } catch {
-            printError("warren token \(command): \(error)")
-            throw ExitCode(2)
-        }
-        guard let store = index as? any TokenStore else {
-            await index.close()
-            printError("warren token \(command): this database keeps no tokens")
-            throw ExitCode(2)
-        }
-        do {
-            let result = try await body(store, audit)
-            await audit?.flush()
-            await index.close()
-            return result
-        } catch let exit as ExitCode {
-            await index.close()
-            throw exit
-        } catch {
-            await index.close()
-            printError("warren token \(command): \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
-
 /// The operator, for audit lines of the commands.
 private let operatorPrincipal = Principal.user(UserIdentity(name: "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "root")))
 
@@ -80,7 +32,7 @@ struct CreateTokenCommand: AsyncParsableCommand {
     var scope: [String] = []
     @Option(help: ArgumentHelp("How long the token lasts: 90d, 12h, 30m, or never. (default: 90d)", valueName: "duration"))
     var expires = "90d"
-    @OptionGroup var store: TokenStoreOptions
+    @OptionGroup var store: DatabaseOptions
 
     func run() async throws {
         let lifetime: Double?
@@ -117,7 +69,7 @@ struct ListTokensCommand: AsyncParsableCommand {
         abstract: "List tokens, one a line, ID first (never the secret)."
     )
 
-    @OptionGroup var store: TokenStoreOptions
+    @OptionGroup var store: DatabaseOptions
 
     func run() async throws {
         let records = try await store.withStore("list") { tokens, _ in try await tokens.tokens() }
@@ -140,7 +92,7 @@ struct RevokeTokenCommand: AsyncParsableCommand {
 
     @Argument(help: "The token's ID (the first column of warren token list).")
     var id: String
-    @OptionGroup var store: TokenStoreOptions
+    @OptionGroup var store: DatabaseOptions
 
     func run() async throws {
         let revoked = try await store.withStore("revoke") { tokens, audit in

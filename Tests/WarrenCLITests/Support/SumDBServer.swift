@@ -9,18 +9,7 @@ final class SumDBServer: @unchecked Sendable {
     let url: String
     let verifierKey: String
 
-    static let binary: Result<String, any Error> = Result {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools/sumdbtest").path
-        let out = FileManager.default.temporaryDirectory.path + "/warren-sumdbtest-\(getpid())"
-        var env = ProcessInfo.processInfo.environment
-        env["GO111MODULE"] = "off"
-        env["GOPATH"] = "/usr/share/gocode"
-        env["GOFLAGS"] = ""
-        let build = try TestProcess.run("/usr/bin/env", ["go", "build", "-o", out, "."], environment: env, directory: source)
-        guard build.status == 0 else { throw POSIXError(.ENOEXEC) }
-        return out
-    }
+    static let binary: Result<String, any Error> = Result { try DebianGoBuild.build(tool: "sumdbtest") }
 
     /// Every path the database was asked for, in order.
     var requests: [String] {

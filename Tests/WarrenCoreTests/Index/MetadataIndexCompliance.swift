@@ -14,7 +14,7 @@ struct MetadataIndexCompliance: Sendable {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
              migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions, auditEventsAreKeptInOrder,
-             aRemovedVersionIsForgotten
+             aRemovedVersionIsForgotten, theChecksumLogAppendsInTurnAndProvesItself
         var testDescription: String { rawValue }
     }
 
@@ -31,6 +31,7 @@ struct MetadataIndexCompliance: Sendable {
         case .downloadsAddUpAndRankVersions: try await downloads(index)
         case .auditEventsAreKeptInOrder: try await audit(index)
         case .aRemovedVersionIsForgotten: try await removal(index)
+        case .theChecksumLogAppendsInTurnAndProvesItself: try await checksumLog(index, location)
         }
         await index.close()
     }
@@ -140,6 +141,72 @@ struct MetadataIndexCompliance: Sendable {
         } while after != nil
         // Byte order, as module paths compare: upper case first.
         #expect(all == ["example.com/B@v0.1.0", "example.com/a@v1.0.0", "example.com/a@v1.1.0", "example.com/z@v1.0.0"])
+    }
+
+    /// Two processes on one database append 300 records between them; every record gets
+    /// its own ID, the log audits clean, and its tiles prove a record against its head.
+    func checksumLog(_ index: any MetadataIndex, _ location: String) async throws {
+        let store = try #require(index as? any ChecksumLogStore)
+        let signer = try NoteSigner(generatingFor: "sum.test")
+        try await ChecksumLog.create(in: store, signer: signer)
+        await #expect(throws: ChecksumLogExists.self) { try await ChecksumLog.create(in: store, signer: signer) }
+        let other = try await open(location)
+        let logs = [try await ChecksumLog(store: store, signer: signer, logger: .init(label: "a")),
+                    try await ChecksumLog(store: try #require(other as? any ChecksumLogStore), signer: signer, logger: .init(label: "b"))]
+        let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (side, log) in logs.enumerated() {
+                group.addTask {
+                    var ids: [Int64] = []
+                    for i in 0..<150 {
+                        ids.append(try await log.append(module: "example.com/m\(side)x\(i)", version: "v1.0.0", zipHash: "h1:zip\(i)=",
+                                                        modHash: "h1:mod\(i)="))
+                    }
+                    return ids
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(ids.sorted() == Array(0..<300))
+        // The same lines again: the same ID; other hashes: refused.
+        #expect(try await logs[1].append(module: "example.com/m0x7", version: "v1.0.0", zipHash: "h1:zip7=", modHash: "h1:mod7=")
+                == (try await logs[0].lookup(module: "example.com/m0x7", version: "v1.0.0"))?.id)
+        await #expect(throws: ProxyError.self) {
+            try await logs[0].append(module: "example.com/m0x7", version: "v1.0.0", zipHash: "h1:other=", modHash: "h1:mod7=")
+        }
+        let report = try await logs[0].audit(trusting: try VerifierKey(signer.verifierKey))
+        #expect(report.size == 300)
+        await #expect(throws: ChecksumLog.Mismatch.self) {
+            try await logs[0].audit(trusting: try VerifierKey(try NoteSigner(generatingFor: "sum.test").verifierKey))
+        }
+        // A client's check: record 200's inclusion, from the tiles served, against the head.
+        let head = try TreeHead(text: try SignedNote.open(try await Self.body(logs[1].serve(.latest)), keys: [VerifierKey(signer.verifierKey)]).text)
+        #expect(head.size == 300)
+        let record = try #require(try await logs[0].lookup(module: "example.com/m1x60", version: "v1.0.0"))
+        var tiles: [LogTile: [UInt8]] = [:]
+        for tile in [LogTile(height: 8, level: 0, index: 0, width: 256), LogTile(height: 8, level: 0, index: 1, width: 44),
+                     LogTile(height: 8, level: 1, index: 0, width: 1)] {
+            tiles[tile] = try await Self.body(logs[0].serve(.tile(tile)))
+        }
+        let read = { (indexes: [Int64]) throws -> [TransparencyLog.Hash] in
+            try TransparencyLog.hashes(at: indexes, size: 300, height: 8) { tile in
+                guard let data = tiles[tile] else { throw ChecksumLog.Mismatch(description: "tile \(tile.path) not fetched") }
+                return data
+            }
+        }
+        let proof = try TransparencyLog.recordProof(index: record.id, size: 300, read: read)
+        try TransparencyLog.checkRecord(proof: proof, size: 300, treeHash: head.hash, index: record.id,
+                                        recordHash: TransparencyLog.recordHash(record.text))
+        let lookup = String(decoding: try await Self.body(logs[1].serve(.lookup(module: "example.com/m1x60", version: "v1.0.0"))), as: UTF8.self)
+        #expect(lookup.hasPrefix("\(record.id)\nexample.com/m1x60 v1.0.0 h1:zip60=\nexample.com/m1x60 v1.0.0/go.mod h1:mod60=\n\ngo.sum database tree\n300\n"))
+        let data = String(decoding: try await Self.body(logs[0].serve(.tile(LogTile(height: 8, level: -1, index: 1, width: 44)))), as: UTF8.self)
+        #expect(data.hasPrefix("256\n") && data.hasSuffix("\n\n"))
+        await #expect(throws: ProxyError.self) { try await logs[0].serve(.tile(LogTile(height: 8, level: 0, index: 1, width: 45))) }
+        await other.close()
+    }
+
+    static func body(_ served: ServedArtifact) throws -> [UInt8] {
+        guard case .bytes(let buffer) = served.body else { throw ChecksumLog.Mismatch(description: "not bytes") }
+        return Array(buffer.readableBytesView)
     }
 
     func migrations(_ index: any MetadataIndex, _ location: String) async throws {
