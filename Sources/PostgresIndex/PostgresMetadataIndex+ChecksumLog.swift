@@ -50,7 +50,8 @@ extension PostgresMetadataIndex: ChecksumLogStore {
     }
 
     public func withLogLocked<T: Sendable>(_ body: @escaping @Sendable (any ChecksumLogTransaction) async throws -> (LogAppend?, T)) async throws -> T {
-        try await bounded(deadline) { [self] in
+        // Appends queue on the row lock by design: a longer deadline than a lone query's.
+        try await bounded(deadline * 4) { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 // The row lock makes appends from every replica take turns.
                 var locked: Int64?

@@ -62,36 +62,51 @@ public final class ChecksumLog: Sendable {
     public func append(module: String, version: String, zipHash: String, modHash: String) async throws(ProxyError) -> Int64 {
         guard let signer else { throw .unavailable("this replica has no signing key for checksum database \(name)") }
         let text = Self.recordText(module: module, version: version, zipHash: zipHash, modHash: modHash)
-        do {
-            return try await appends.withLock(0) { () async throws -> Int64 in
-                try await store.withLogLocked { [name] log -> (LogAppend?, Int64) in
-                    if let id = try await log.recordID(module: module, version: version) {
-                        guard let existing = try await log.records(from: id, count: 1).first, existing.text == text else {
-                            throw ProxyError.conflict("checksum database \(name) already records other hashes for \(module)@\(version)")
-                        }
-                        return (nil, id)
-                    }
-                    let n = log.size
-                    let lefts = (0..<(n + 1).trailingZeroBitCount).map { TransparencyLog.storedHashIndex(level: $0, n: (n >> $0) - 1) }
-                    let leftHashes = try await log.hashes(lefts)
-                    let added = try TransparencyLog.storedHashes(forRecord: n, hash: TransparencyLog.recordHash(text)) { _ in leftHashes }
-                    let base = TransparencyLog.storedHashCount(n)
-                    let indexed = added.enumerated().map { (index: base + Int64($0.offset), hash: $0.element) }
-                    var known = Dictionary(uniqueKeysWithValues: indexed.map { ($0.index, $0.hash) })
-                    let missing = TransparencyLog.treeHashIndexes(size: n + 1).filter { known[$0] == nil }
-                    for (index, hash) in zip(missing, try await log.hashes(missing)) { known[index] = hash }
-                    let root = try TransparencyLog.treeHash(size: n + 1) { indexes in indexes.compactMap { known[$0] } }
-                    let head = try signer.sign(TreeHead(size: n + 1, hash: root).text)
-                    let record = LogRecord(id: n, module: module, version: version, text: text)
-                    MetricHandles.counter("warren_sumdb_log_appends_total", []).increment()
-                    return (LogAppend(records: [record], hashes: indexed, newSize: n + 1, signedHead: head), n)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await appends.withLock(0) { () async throws -> Int64 in
+                    try await appendOnce(module: module, version: version, text: text, signer: signer)
                 }
+            } catch let error as ProxyError {
+                throw error
+            } catch where attempt < 5 && !Task.isCancelled {
+                // A busy or slow database (another process appending, a failover): once
+                // more, after a pause that grows, before the append fails.
+                try? await Task.sleep(for: .milliseconds(100 * attempt))
+            } catch {
+                logger.error("the checksum database could not be appended to", metadata: [
+                    "module": "\(module)", "version": "\(version)", "error": "\(error)"])
+                throw .unavailable("checksum database \(name) is unavailable")
             }
-        } catch let error as ProxyError {
-            throw error
-        } catch {
-            logger.error("the checksum database could not be appended to", metadata: ["module": "\(module)", "version": "\(version)", "error": "\(error)"])
-            throw .unavailable("checksum database \(name) is unavailable")
+        }
+    }
+
+    /// One append under the store's lock: the record's stored hashes, the new tree
+    /// hash, and its signed head; nothing when the same record is there already.
+    func appendOnce(module: String, version: String, text: [UInt8], signer: NoteSigner) async throws -> Int64 {
+        try await store.withLogLocked { [name] log -> (LogAppend?, Int64) in
+            if let id = try await log.recordID(module: module, version: version) {
+                guard let existing = try await log.records(from: id, count: 1).first, existing.text == text else {
+                    throw ProxyError.conflict("checksum database \(name) already records other hashes for \(module)@\(version)")
+                }
+                return (nil, id)
+            }
+            let n = log.size
+            let lefts = (0..<(n + 1).trailingZeroBitCount).map { TransparencyLog.storedHashIndex(level: $0, n: (n >> $0) - 1) }
+            let leftHashes = try await log.hashes(lefts)
+            let added = try TransparencyLog.storedHashes(forRecord: n, hash: TransparencyLog.recordHash(text)) { _ in leftHashes }
+            let base = TransparencyLog.storedHashCount(n)
+            let indexed = added.enumerated().map { (index: base + Int64($0.offset), hash: $0.element) }
+            var known = Dictionary(uniqueKeysWithValues: indexed.map { ($0.index, $0.hash) })
+            let missing = TransparencyLog.treeHashIndexes(size: n + 1).filter { known[$0] == nil }
+            for (index, hash) in zip(missing, try await log.hashes(missing)) { known[index] = hash }
+            let root = try TransparencyLog.treeHash(size: n + 1) { indexes in indexes.compactMap { known[$0] } }
+            let head = try signer.sign(TreeHead(size: n + 1, hash: root).text)
+            let record = LogRecord(id: n, module: module, version: version, text: text)
+            MetricHandles.counter("warren_sumdb_log_appends_total", []).increment()
+            return (LogAppend(records: [record], hashes: indexed, newSize: n + 1, signedHead: head), n)
         }
     }
 
