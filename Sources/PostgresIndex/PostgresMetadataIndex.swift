@@ -103,6 +103,11 @@ public final class PostgresMetadataIndex: MetadataIndex {
             "CREATE UNIQUE INDEX sumdb_records_by_version ON sumdb_records (module, version)",
             "CREATE TABLE sumdb_hashes (id BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
         ]),
+        (6, [
+            "CREATE TABLE vulnerabilities (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+            "CREATE TABLE vulnerability_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)",
+            "INSERT INTO vulnerability_generation (id, generation) VALUES (1, 0)",
+        ]),
     ]
 
     public func migrate() async throws {

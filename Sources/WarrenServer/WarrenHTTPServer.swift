@@ -53,7 +53,7 @@ public enum WarrenHTTPServer {
                                        index: (any MetadataIndex)? = nil, metrics: MetricsEndpoint?, logger: Logger,
                                        onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let serverName = "warren"
-        let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName)
+        let hot = HotResponseTable(capacity: settings.hotResponseBytes, serverName: serverName, policy: proxy.policy)
         let responder = ProxyResponder(proxy: proxy, storage: storage, index: index, pathPrefix: settings.pathPrefix,
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
                                        downloads: settings.downloads, zeroCopy: settings.tls == nil,

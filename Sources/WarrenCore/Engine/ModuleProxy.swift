@@ -29,6 +29,8 @@ public final class ModuleProxy: Sendable {
     let smallFlights = SingleFlight<StorageKey, SmallArtifact>()
     let downloads: DownloadRegistry
     let prefetcher = ZipPrefetcher()
+    /// The supply-chain policy, decided before anything is fetched (nil: none).
+    public let policy: ModulePolicy?
     /// Warren's own checksum database (nil: none): published versions are appended to it.
     public let checksumLog: ChecksumLog?
     /// Zips refused for a checksum mismatch, answered 403 at once for a while (a .mod is
@@ -44,7 +46,9 @@ public final class ModuleProxy: Sendable {
     ///   cold zip (nil: a single node).
     public init(configuration: ProxyConfiguration, storage: any ArtifactStorage, chain: UpstreamChain,
                 logger: Logger, checksums: ChecksumDatabases? = nil, coordinator: (any FetchCoordinator)? = nil,
-                index: (any MetadataIndex)? = nil, checksumLog: ChecksumLog? = nil, threadPool: NIOThreadPool = .singleton) {
+                index: (any MetadataIndex)? = nil, checksumLog: ChecksumLog? = nil, policy: ModulePolicy? = nil,
+                threadPool: NIOThreadPool = .singleton) {
+        self.policy = policy
         self.checksumLog = checksumLog
         self.configuration = configuration
         self.index = index
@@ -75,6 +79,30 @@ public final class ModuleProxy: Sendable {
     /// Answers one request. With `allowFetch` false (the `Disable-Module-Fetch` header),
     /// only what is already stored is served.
     public func serve(_ request: ProxyRequest, allowFetch: Bool = true) async throws(ProxyError) -> ServedArtifact {
+        let advisories = try checkPolicy(request)
+        var served = try await serveAllowed(request, allowFetch: allowFetch)
+        served.advisories = advisories
+        return served
+    }
+
+    /// What the policy says of a request, before anything is looked up: a refusal is
+    /// thrown, a warning returned as the vulnerabilities' IDs.
+    func checkPolicy(_ request: ProxyRequest) throws(ProxyError) -> [String] {
+        guard let policy, !policy.isEmpty else { return [] }
+        var version: String?
+        if case .artifact(_, let v, _) = request, ModuleVersion.canonical(v) == v { version = v }
+        switch policy.decide(request.module, version: version) {
+        case .allowed: return []
+        case .warned(let ids):
+            MetricHandles.counter("warren_vulnerable_answers_total", [("mode", "warn")]).increment()
+            return ids
+        case .denied(let reason):
+            MetricHandles.counter("warren_policy_denials_total", []).increment()
+            throw .policyDenied(reason)
+        }
+    }
+
+    func serveAllowed(_ request: ProxyRequest, allowFetch: Bool) async throws(ProxyError) -> ServedArtifact {
         if isHosted(request.module) { return try await serveHosted(request) }
         switch request {
         case .list(let module):

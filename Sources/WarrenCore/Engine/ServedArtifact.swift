@@ -30,6 +30,8 @@ public struct ServedArtifact: Sendable {
     public var cacheStatus: CacheStatus
     /// Which upstream answered, when one did.
     public var origin: String?
+    /// Known vulnerabilities of this version that policy only warns about (their IDs).
+    public var advisories: [String] = []
 
     /// Whether the answer can never change (`.info` of a canonical version, `.mod`, `.zip`),
     /// so that it may be cached anywhere, for ever.

@@ -26,6 +26,9 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
         /// What was sent is larger than Warren accepts.
         case tooLarge
+        /// Refused by the supply-chain policy (a rule or a known vulnerability), before
+        /// anything was fetched.
+        case policyDenied
     }
 
     public let kind: Kind
@@ -52,6 +55,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unavailable(_ m: String, detail: String? = nil) -> ProxyError { .init(.unavailable, m, detail: detail) }
     public static func conflict(_ m: String) -> ProxyError { .init(.conflict, m) }
     public static func tooLarge(_ m: String) -> ProxyError { .init(.tooLarge, m) }
+    public static func policyDenied(_ m: String) -> ProxyError { .init(.policyDenied, m) }
 
     public var isNotFound: Bool { kind == .notFound || kind == .gone }
 
@@ -60,7 +64,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isServerSide: Bool {
         switch kind {
         case .upstreamFailed, .upstreamTimedOut, .internalFailure, .unavailable: return true
-        case .badRequest, .forbidden, .notFound, .gone, .conflict, .tooLarge: return false
+        case .badRequest, .forbidden, .notFound, .gone, .conflict, .tooLarge, .policyDenied: return false
         }
     }
 

@@ -31,6 +31,12 @@ public enum ProxyRequest: Sendable, Equatable {
         }
     }
 
+    /// `module@version` for an artifact, else the module: what audit lines name.
+    public var target: String {
+        if case .artifact(let m, let v, _) = self { return m + "@" + v }
+        return module
+    }
+
     /// A short name for metrics and logs: `list`, `latest`, `info`, `mod`, `zip`.
     public var endpoint: String {
         switch self {

@@ -43,9 +43,13 @@ public final class HotResponseTable: Sendable {
         /// The module it belongs to, checked against the access rules on every answer
         /// (nil: not a module's answer; with access rules, such answers go the ordinary way).
         let module: String?
+        /// The policy's version when it was allowed: after vulnerability records are
+        /// reloaded, the answer is decided again the ordinary way.
+        let policyVersion: Int
 
-        init(head: HTTPResponseHead, body: Body, endpoint: String, download: DownloadMark? = nil, module: String? = nil) {
+        init(head: HTTPResponseHead, body: Body, endpoint: String, download: DownloadMark? = nil, module: String? = nil, policyVersion: Int = 0) {
             self.head = head
+            self.policyVersion = policyVersion
             self.module = module
             self.download = download
             self.body = body
@@ -70,14 +74,20 @@ public final class HotResponseTable: Sendable {
     /// Requests answered from this table, so operators can see the fast path at work.
     let answers = MetricHandles.counter("warren_hot_path_answers_total", [])
 
+    /// What the supply-chain policy currently decides (nil: no policy).
+    let policy: ModulePolicy?
+
     /// - Parameter capacity: bytes to keep; 0 turns the fast path off.
-    public init(capacity: Int, serverName: String) {
+    public init(capacity: Int, serverName: String, policy: ModulePolicy? = nil) {
+        self.policy = policy
         self.capacity = capacity
         self.serverName = serverName
     }
 
     func get(_ rawPath: String) -> Entry? {
-        state.withLock { $0.entries[rawPath] }
+        guard let entry = state.withLock({ $0.entries[rawPath] }) else { return nil }
+        if let policy, entry.policyVersion != policy.version { return nil }
+        return entry
     }
 
     /// Drops an answer that can no longer be given (its file is gone).
@@ -105,7 +115,7 @@ public final class HotResponseTable: Sendable {
         fields[.date] = nil
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
         for field in fields { head.headers.add(name: field.name.rawName, value: field.value) }
-        let entry = Entry(head: head, body: body, endpoint: endpoint, download: download, module: module)
+        let entry = Entry(head: head, body: body, endpoint: endpoint, download: download, module: module, policyVersion: policy?.version ?? 0)
         guard entry.cost <= capacity / 8 else { return }
         state.withLock { s in
             if let old = s.entries.updateValue(entry, forKey: rawPath) {

@@ -17,6 +17,7 @@ extension ProxyError.Kind {
         case .unavailable: return .serviceUnavailable
         case .conflict: return .conflict
         case .tooLarge: return .contentTooLarge
+        case .policyDenied: return .forbidden
         }
     }
 }

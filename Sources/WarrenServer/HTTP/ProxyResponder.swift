@@ -46,6 +46,8 @@ public struct ProxyResponder: HTTPResponder {
 
     static let disableFetch = HTTPField.Name("Disable-Module-Fetch")!
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
+    /// Known vulnerabilities of the version served, when policy only warns about them.
+    static let vulnerabilitiesHeader = HTTPField.Name("X-Warren-Vulnerabilities")!
 
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
@@ -240,6 +242,11 @@ public struct ProxyResponder: HTTPResponder {
         do {
             served = try await proxy.serve(proxyRequest, allowFetch: allowFetch)
         } catch {
+            if error.kind == .policyDenied {
+                access?.audit?.record(.init(action: "policy", principal: principal, address: context.channel.remoteAddress?.ipAddress,
+                                            target: proxyRequest.target, result: "denied", detail: error.message))
+                logger.notice("refused by policy", metadata: ["module": "\(proxyRequest.module)", "reason": "\(error.message)"])
+            }
             if !mayFetch, error.kind == .notFound, !proxy.isHosted(proxyRequest.module) {
                 return log.finish(Self.fetchRefused(principal, module: proxyRequest.module), endpoint: endpoint)
             }
@@ -249,6 +256,10 @@ public struct ProxyResponder: HTTPResponder {
             return log.finish(Self.error(error), endpoint: endpoint)
         }
         log.cache = served.cacheStatus.rawValue
+        if !served.advisories.isEmpty {
+            logger.warning("served a version with known vulnerabilities", metadata: [
+                "module": "\(proxyRequest.module)", "request": "\(endpoint)", "vulnerabilities": "\(served.advisories.joined(separator: ","))"])
+        }
         let response = await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: zeroCopy, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
         return response

@@ -35,6 +35,7 @@ struct ResponseBuilder {
         headers[ProxyResponder.cacheHeader] = served.cacheStatus.rawValue
         if let etag = served.etag { headers[.eTag] = etag }
         if let lm = served.lastModified { headers[.lastModified] = HTTPDate.format(lm) }
+        if !served.advisories.isEmpty { headers[ProxyResponder.vulnerabilitiesHeader] = served.advisories.joined(separator: ", ") }
 
         if Self.preconditionFails(request, etag: served.etag, lastModified: served.lastModified) {
             return log.finish(ProxyResponder.text(.preconditionFailed, "precondition failed: the artifact's ETag or date does not match"), endpoint: endpoint)
@@ -77,7 +78,7 @@ struct ResponseBuilder {
                 return log.finish(Response(status: .partialContent, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: slice)), endpoint: endpoint)
             case .none:
                 headers[.contentLength] = String(size)
-                if let path = request.head.path {
+                if let path = request.head.path, served.advisories.isEmpty {
                     hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download, module: log.module)
                 }
                 return log.finish(Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer)), endpoint: endpoint)
@@ -98,7 +99,7 @@ struct ResponseBuilder {
                 break
             }
             headers[.contentLength] = String(max(0, range.length))
-            if status == .ok, let path = request.head.path {
+            if status == .ok, let path = request.head.path, served.advisories.isEmpty {
                 hot?.remember(rawPath: path, served: served, headers: headers, endpoint: endpoint, download: log.download, module: log.module)
             }
             if head || range.length <= 0 {

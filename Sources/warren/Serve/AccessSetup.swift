@@ -18,7 +18,7 @@ enum AccessSetup {
             logger.warning("private modules that no permission rule names are open to callers without a token",
                            metadata: ["private": "\(unprotected.joined(separator: ","))"])
         }
-        guard !policy.isOpen || settings.auditLog != nil || settings.oidc.isConfigured || external != nil else { return nil }
+        guard !policy.isOpen || settings.auditLog != nil || settings.oidc.isConfigured || external != nil || !settings.policy.isEmpty else { return nil }
         var cache: TokenCache?
         if let tokens {
             let c = TokenCache(store: tokens)

@@ -197,6 +197,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Hosted namespaces: module path patterns (GOPRIVATE syntax) served only from what is published to Warren, never from an upstream or version control. (default: none)", valueName: "patterns"))
     var hosted: String?
 
+    @Option(help: ArgumentHelp("Supply-chain rules, ';'-separated: deny PATTERNS [< vX.Y.Z] [\"REASON\"], allow PATTERNS [CONSTRAINT], allow-only PATTERNS. Refusals are 403s the go command prints.", valueName: "rules"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("What known vulnerabilities (warren vuln import) do: off, warn (a header, a log line, a metric) or block. (default: warn)", valueName: "mode"))
+    var vulnerabilities: String?
+
     @Option(name: .customLong("sumdb-key"), help: ArgumentHelp("The signing key of Warren's own checksum database (made by warren sumdb init): a file, or the key itself through WARREN_SUMDB_KEY. (default: DATA_DIR/sumdb-signer.key when it exists)", valueName: "file"))
     var sumdbKey: String?
 
@@ -224,7 +230,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("oidc-client-secret", oidcClientSecret), ("oidc-username-claim", oidcUsernameClaim), ("oidc-groups-claim", oidcGroupsClaim),
             ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
-            ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog),
+            ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -367,8 +373,20 @@ enum WarrenServe {
             await opened.shutdown()
             throw ExitCode(2)
         }
+        let policy = ModulePolicy(rules: settings.policy, vulnerabilities: settings.vulnerabilities,
+                                  store: opened.index as? any VulnerabilityStore)
+        do {
+            try await policy.refresh()
+        } catch {
+            printError("warren serve: cannot read the vulnerability records: \(error)")
+            await opened.shutdown()
+            throw ExitCode(2)
+        }
+        if !settings.policy.isEmpty {
+            logger.notice("supply-chain policy", metadata: ["rules": "\(settings.policy.count)", "vulnerabilities": "\(settings.vulnerabilities.rawValue)"])
+        }
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,
-                                coordinator: opened.coordinator, index: opened.index, checksumLog: ownLog)
+                                coordinator: opened.coordinator, index: opened.index, checksumLog: ownLog, policy: policy.isEmpty ? nil : policy)
         let descriptors = DescriptorLimit.raiseSoftLimit()
         let limits = settings.clientLimits(descriptorLimit: descriptors)
         logger.notice("client connections limited", metadata: [
@@ -419,6 +437,7 @@ enum WarrenServe {
         var services: [any Service] = [app, maintenance]
         if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
+        if let policy = proxy.policy, policy.vulnerabilities != .off { services.append(PolicyRefresher(policy: policy, logger: logger)) }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

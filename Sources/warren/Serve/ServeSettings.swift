@@ -34,6 +34,10 @@ struct ServeSettings: Equatable {
     var sumdbKey: String?
     /// What Warren's own checksum database records besides published versions.
     var sumdbLog = ChecksumLogScope.hosted
+    /// Supply-chain rules (`deny`, `allow`, `allow-only`), in order.
+    var policy: [PolicyRule] = []
+    /// What known vulnerabilities (imported with `warren vuln import`) do.
+    var vulnerabilities = ModulePolicy.VulnerabilityMode.warn
     /// Modules served only from what was published to Warren (`--hosted`).
     var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
@@ -92,7 +96,7 @@ struct ServeSettings: Equatable {
         "ca-file", "upstream-client-cert", "upstream-client-key",
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
-        "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log",
+        "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -182,6 +186,13 @@ struct ServeSettings: Equatable {
         case "sumdb-log":
             guard let scope = ChecksumLogScope(rawValue: value) else { throw Problem(description: "want hosted, private or all") }
             sumdbLog = scope
+        case "policy":
+            policy = try value.split(whereSeparator: { $0 == "\n" || $0 == ";" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { line in try PolicyRule(line) }
+        case "vulnerabilities":
+            guard let mode = ModulePolicy.VulnerabilityMode(rawValue: value) else { throw Problem(description: "want off, warn or block") }
+            vulnerabilities = mode
         case "hosted":
             hosted = try Self.parsePatterns(value)
         case "insecure":
