@@ -23,12 +23,15 @@ import Testing
     static let advisoryLocks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
         + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
-    static func cluster(upstream: String, count: Int = 3) async throws -> Cluster {
+    /// - Parameter prepare: run with the database's URL before the replicas start; returns
+    ///   more arguments for them.
+    static func cluster(upstream: String, count: Int = 3,
+                        prepare: (String) async throws -> [String] = { _ in [] }) async throws -> Cluster {
         let (server, bucket) = try await S3StorageServeTests.bucket()
         let postgres = try await PostgresServer.shared()
         let database = try await postgres.createDatabase()
         let arguments = ["--upstream", upstream, "--retries", "0", "--storage", "s3://\(bucket.configuration.bucket)/cluster",
-                         "--s3-endpoint", server.endpoint, "--database", postgres.url(database)]
+                         "--s3-endpoint", server.endpoint, "--database", postgres.url(database)] + (try await prepare(postgres.url(database)))
         var replicas: [WarrenServerProcess] = []
         for _ in 0..<count {
             replicas.append(try await WarrenServerProcess.start(arguments: arguments, environment: S3StorageServeTests.environment(server)))
