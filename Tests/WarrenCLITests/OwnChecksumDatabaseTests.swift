@@ -103,6 +103,39 @@ import Testing
         }
     }
 
+    /// A lookup that would make Warren fetch a version is refused to a caller who may not
+    /// fetch, and passes through the policy like any request for the zip.
+    @Test func lookupsFetchOnlyForCallersWhoMayAndOnlyWhatPolicyAllows() async throws {
+        let fixture = ModuleFixture.shared
+        let upstream = FaultyUpstream(root: fixture.root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let scratch = ScratchDirectory()
+        let data = scratch.path + "/data"
+        let made = try await WarrenBinary.run(["sumdb", "init", "--name", Self.name, "--data-dir", data], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let db = try SumDBServer(root: fixture.root)
+        defer { db.stop() }
+        let common = ["--upstream", upstream.url, "--sumdb-log", "all", "--sumdb", db.verifierKey + " " + db.url]
+        let readOnly = try await WarrenServerProcess.start(arguments: common + ["--anonymous", "read"], dataDir: data)
+        let refused = try await HTTP.get(readOnly.url + "/sumdb/\(Self.name)/lookup/github.com/kr/text@v0.2.0")
+        readOnly.stop()
+        #expect(refused.status == 404, "\(refused.status) \(refused.text)")
+        #expect(upstream.count("github.com/kr/text/@v/v0.2.0.zip") == 0)
+
+        let withPolicy = try await WarrenServerProcess.start(arguments: common + ["--policy", #"deny github.com/kr/text < v0.2.1 "known bad""#],
+                                                             dataDir: data)
+        defer { withPolicy.stop() }
+        let denied = try await HTTP.get(withPolicy.url + "/sumdb/\(Self.name)/lookup/github.com/kr/text@v0.2.0")
+        #expect(denied.status == 403 && denied.text.contains("known bad"), "\(denied.status) \(denied.text)")
+        #expect(upstream.count("github.com/kr/text/@v/v0.2.0.zip") == 0)
+        // What the caller may fetch and policy allows is fetched, verified and recorded.
+        let recorded = try await HTTP.get(withPolicy.url + "/sumdb/\(Self.name)/lookup/gopkg.in/yaml.v3@v3.0.1")
+        let yaml = try #require(fixture.module("gopkg.in/yaml.v3", "v3.0.1"))
+        #expect(recorded.status == 200 && recorded.text.contains("gopkg.in/yaml.v3 v3.0.1 \(yaml.zipHash)"), "\(recorded.status) \(recorded.text)")
+        #expect(upstream.count("gopkg.in/yaml.v3/@v/v3.0.1.zip") == 1)
+    }
+
     /// Runs one SQL statement on the SQLite file through Python's sqlite3 (another
     /// process, as an attacker with the file would); returns the first column of the
     /// first row, if any.

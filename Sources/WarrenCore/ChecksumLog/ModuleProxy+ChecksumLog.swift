@@ -36,6 +36,8 @@ extension ModuleProxy {
     /// whether the log holds it now.
     public func recordForLookup(module: String, version: String) async throws(ProxyError) -> Bool {
         guard logsFetched(module), let log = checksumLog else { return false }
+        // The same policy as any request for the zip: a refused version is not fetched.
+        _ = try checkPolicy(.artifact(module: module, version: version, kind: .zip))
         let key = StorageKey.artifact(module: module, version: version, kind: .zip)
         _ = try await zip(module: module, version: version, allowFetch: true)
         if let running = downloads.get(key) {

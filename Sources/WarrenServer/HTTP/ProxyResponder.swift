@@ -179,6 +179,7 @@ public struct ProxyResponder: HTTPResponder {
         }
 
         if relative.hasPrefix("sumdb/") {
+            var caller = Principal.anonymous
             if let access {
                 // Checksum databases hold public data: whoever may read anything may ask.
                 switch await checkAccess(access, request: request, context: context, module: nil, action: "sumdb") {
@@ -187,9 +188,10 @@ public struct ProxyResponder: HTTPResponder {
                     if principal == .anonymous, access.policy.anonymous == nil {
                         return log.finish(Self.challenge("the checksum database proxy needs a Warren token"), endpoint: "sumdb")
                     }
+                    caller = principal
                 }
             }
-            return await sumdb(String(relative.dropFirst("sumdb/".count)), request: request, context: context, log: log)
+            return await sumdb(String(relative.dropFirst("sumdb/".count)), request: request, context: context, log: log, caller: caller)
         }
 
         let proxyRequest: ProxyRequest
@@ -267,7 +269,7 @@ public struct ProxyResponder: HTTPResponder {
 
     /// `/sumdb/<name>/…`: the checksum databases Warren proxies. With none configured,
     /// every database answers 404, which tells the go command to ask it directly.
-    func sumdb(_ rest: String, request: Request, context: Context, log: RequestLogLine) async -> Response {
+    func sumdb(_ rest: String, request: Request, context: Context, log: RequestLogLine, caller: Principal) async -> Response {
         var log = log
         let parsedRequest: (database: String, request: SumDBRequest)
         do {
@@ -282,8 +284,10 @@ public struct ProxyResponder: HTTPResponder {
                 do throws(ProxyError) {
                     served = try await own.serve(parsedRequest.request)
                 } catch where error.kind == .notFound {
-                    // A version the log would record but has not yet: fetch, verify, record.
+                    // A version the log would record but has not yet: fetch, verify, record
+                    // (only for a caller who may make Warren fetch that module).
                     guard case .lookup(let module, let version) = parsedRequest.request,
+                          access.map({ $0.policy.rights(of: caller, on: module).contains(.fetch) }) ?? true,
                           try await proxy.recordForLookup(module: module, version: version) else { throw error }
                     served = try await own.serve(parsedRequest.request)
                 }
