@@ -108,6 +108,9 @@ public final class PostgresMetadataIndex: MetadataIndex {
             "CREATE TABLE vulnerability_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)",
             "INSERT INTO vulnerability_generation (id, generation) VALUES (1, 0)",
         ]),
+        (7, [
+            "CREATE TABLE pinned_modules (pattern TEXT PRIMARY KEY)",
+        ]),
     ]
 
     public func migrate() async throws {
@@ -149,10 +152,26 @@ public final class PostgresMetadataIndex: MetadataIndex {
         }
     }
 
-    public func recordRemoved(module: String, version: String) async throws {
+    public func recordRemoved(module: String, version: String, kind: ArtifactKind) async throws {
+        guard kind != .info else { return }
         try await bounded(deadline) { [self] in
-            try await client.query("DELETE FROM module_versions WHERE module = \(module) AND version = \(version)", logger: logger)
+            if kind == .zip {
+                try await client.query("UPDATE module_versions SET zip_hash = NULL, zip_size = NULL WHERE module = \(module) AND version = \(version)",
+                                       logger: logger)
+            } else {
+                try await client.query("UPDATE module_versions SET mod_hash = NULL WHERE module = \(module) AND version = \(version)", logger: logger)
+            }
+            try await client.query("""
+                DELETE FROM module_versions WHERE module = \(module) AND version = \(version) AND zip_hash IS NULL AND mod_hash IS NULL
+                """, logger: logger)
         }
+    }
+
+    public func cachedZips() async throws -> [IndexedVersion] {
+        try await select("""
+            SELECT \(unescaped: Self.columns) FROM module_versions WHERE zip_hash IS NOT NULL
+            ORDER BY COALESCE(last_access, stored_at), module COLLATE "C", version COLLATE "C"
+            """)
     }
 
     public func versions(of module: String) async throws -> [IndexedVersion] {

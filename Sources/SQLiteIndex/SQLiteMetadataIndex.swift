@@ -111,6 +111,9 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             "CREATE TABLE vulnerability_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)",
             "INSERT INTO vulnerability_generation (id, generation) VALUES (1, 0)",
         ]),
+        (7, [
+            "CREATE TABLE pinned_modules (pattern TEXT PRIMARY KEY)",
+        ]),
     ]
 
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
@@ -176,8 +179,20 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             """, [.integer(limit)])
     }
 
-    public func recordRemoved(module: String, version: String) async throws {
-        _ = try await connection.query("DELETE FROM module_versions WHERE module = ? AND version = ?", [.text(module), .text(version)])
+    public func recordRemoved(module: String, version: String, kind: ArtifactKind) async throws {
+        let binds: [SQLiteData] = [.text(module), .text(version)]
+        switch kind {
+        case .zip: _ = try await connection.query("UPDATE module_versions SET zip_hash = NULL, zip_size = NULL WHERE module = ? AND version = ?", binds)
+        case .mod: _ = try await connection.query("UPDATE module_versions SET mod_hash = NULL WHERE module = ? AND version = ?", binds)
+        case .info: return
+        }
+        _ = try await connection.query("DELETE FROM module_versions WHERE module = ? AND version = ? AND zip_hash IS NULL AND mod_hash IS NULL", binds)
+    }
+
+    public func cachedZips() async throws -> [IndexedVersion] {
+        try await select("""
+            SELECT \(Self.columns) FROM module_versions WHERE zip_hash IS NOT NULL ORDER BY COALESCE(last_access, stored_at), module, version
+            """, [])
     }
 
     public func versions(of module: String) async throws -> [IndexedVersion] {

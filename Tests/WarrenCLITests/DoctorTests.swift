@@ -57,7 +57,7 @@ struct DoctorTests {
         let dead = "http://127.0.0.1:\(closedLoopbackPort())"
         let home = ScratchDirectory()
         let env = toolEnvironment(home: home.path, ["GOPROXY": "\(dead),\(html.url),direct"])
-        let out = try await WarrenBinary.run(["doctor", "--json", "--timeout", "3"], environment: env)
+        let out = try await WarrenBinary.run(["doctor", "--json", "--timeout", "10"], environment: env)
         #expect(out.status == 1)
         let report = try decodeJSON(DoctorReport.self, out.stdout)
         let stops = try #require(report.findings.first { $0.code == "proxy-comma-stops" })
@@ -65,7 +65,7 @@ struct DoctorTests {
         #expect(stops.fix == "export GOPROXY='\(dead)|\(html.url),direct'")
         #expect(report.findings.contains { $0.code == "proxy-answers-html" && $0.summary.contains(html.url) })
         // The same in the report for people, without colour codes when not a terminal.
-        let text = try await WarrenBinary.run(["doctor", "--timeout", "3"], environment: env)
+        let text = try await WarrenBinary.run(["doctor", "--timeout", "10"], environment: env)
         #expect(text.stdout.contains("answers 200 with an HTML page"))
         #expect(!text.stdout.contains("\u{1B}["))
     }

@@ -67,6 +67,12 @@ public final class ModuleProxy: Sendable {
         })
     }
 
+    /// Forgets what this process keeps in memory of an artifact that was removed from
+    /// storage (evicted), so it is fetched again when asked for.
+    public func forget(_ key: StorageKey) {
+        memory.remove(key)
+    }
+
     /// Waits for zip downloads in progress (graceful shutdown).
     public func drain() async {
         await prefetcher.drain()

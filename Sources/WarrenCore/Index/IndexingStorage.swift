@@ -41,12 +41,12 @@ public struct IndexingStorage: RedirectingStorage, TieredStorage {
 
     public func discard(_ staging: StagingFile) async { await base.discard(staging) }
 
-    /// Removes the artifact, and the version from the index once its zip is gone (a
-    /// version is listed only while its zip is stored).
+    /// Removes the artifact, and tells the index (a version is listed only while its zip
+    /// is stored).
     public func remove(_ key: StorageKey) async throws {
         try await base.remove(key)
-        if case .artifact(let module, let version, .zip) = key {
-            try await index.recordRemoved(module: module, version: version)
+        if case .artifact(let module, let version, let kind) = key, kind != .info {
+            try await index.recordRemoved(module: module, version: version, kind: kind)
         }
     }
 

@@ -46,8 +46,13 @@ public protocol MetadataIndex: Sendable {
     /// Records a stored artifact of a canonical version. Recording the same artifact
     /// again is harmless; the earliest `storedAt` is kept.
     func recordStored(module: String, version: String, kind: ArtifactKind, metadata: ArtifactMetadata) async throws
-    /// Forgets a version whose zip was removed from storage (a deleted hosted version).
-    func recordRemoved(module: String, version: String) async throws
+    /// Records that an artifact was removed from storage (evicted, or a deleted hosted
+    /// version): a version without its zip is no longer listed, and one without zip and
+    /// go.mod is forgotten.
+    func recordRemoved(module: String, version: String, kind: ArtifactKind) async throws
+    /// Every version whose zip is stored, least recently used first (last download, else
+    /// when it was stored): what eviction walks.
+    func cachedZips() async throws -> [IndexedVersion]
     /// The versions of `module` that are stored, in semantic-version order.
     func versions(of module: String) async throws -> [IndexedVersion]
     /// Versions first stored at or after `since`, oldest first, at most `limit` (the

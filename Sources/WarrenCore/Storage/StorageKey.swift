@@ -21,6 +21,9 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     /// What is left of a hosted version an admin deleted (its hashes, who, when, why): the
     /// version never comes back with other bytes.
     case tombstone(module: String, version: String)
+    /// Never stored: names a job replicas take turns at through the fetch coordinator
+    /// (`maintenance("eviction")`: one replica evicts at a time).
+    case maintenance(String)
 
     /// The path below the storage root. The layout of immutable artifacts and lists is the
     /// GOPROXY layout, so a data directory can itself serve as a `file://` upstream.
@@ -41,6 +44,8 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
             return "sumdb/" + db + "/verified-head"
         case .tombstone(let m, let v):
             return escaped(m) + "/@v/" + escapedVersion(v) + ".deleted"
+        case .maintenance(let job):
+            return "maintenance/" + job
         }
     }
 
@@ -61,7 +66,7 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     public var isImmutable: Bool {
         switch self {
         case .artifact, .sumdbTile, .tombstone: return true
-        case .list, .latest, .query, .sumdbHead: return false
+        case .list, .latest, .query, .sumdbHead, .maintenance: return false
         }
     }
 

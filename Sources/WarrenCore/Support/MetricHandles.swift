@@ -12,9 +12,14 @@ public enum MetricHandles {
 
     private static let counters = Mutex<[Key: Counter]>([:])
     private static let timers = Mutex<[Key: Timer]>([:])
+    private static let gauges = Mutex<[Key: Gauge]>([:])
 
     public static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         cached(counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }
+    }
+
+    public static func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
+        cached(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions) }
     }
 
     public static func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {

@@ -21,27 +21,15 @@ struct RebuildIndexCommand: AsyncParsableCommand {
         discussion: "Reads the storage and database that warren serve would use with the same settings."
     )
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("As for warren serve.", valueName: "dir"))
-    var dataDir: String?
-    @Option(help: ArgumentHelp("YAML configuration file, as for warren serve.", valueName: "file"))
-    var config: String?
-    @Option(help: ArgumentHelp("As for warren serve: dir or s3://BUCKET/PREFIX.", valueName: "storage"))
-    var storage: String?
-    @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("As for warren serve.", valueName: "url"))
-    var s3Endpoint: String?
-    @Option(help: ArgumentHelp("As for warren serve: sqlite, sqlite:PATH or postgres://….", valueName: "url"))
-    var database: String?
+    @OptionGroup var options: StorageOptions
 
     func run() async throws {
-        var flags: [String: String] = [:]
-        for (key, value) in [("data-dir", dataDir), ("storage", storage), ("s3-endpoint", s3Endpoint), ("database", database)] {
-            if let value { flags[key] = value }
-        }
+        let flags = options.flags
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: "warren")
         let opened: OpenedStorage
         do {
-            let settings = try ServeSettings.resolve(flags: flags, environment: environment, configFile: config)
+            let settings = try ServeSettings.resolve(flags: flags, environment: environment, configFile: options.config)
             opened = try await OpenedStorage.open(settings: settings, environment: environment, logger: logger)
         } catch {
             printError("warren index rebuild: \(error)")

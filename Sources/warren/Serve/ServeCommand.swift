@@ -197,6 +197,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Hosted namespaces: module path patterns (GOPRIVATE syntax) served only from what is published to Warren, never from an upstream or version control. (default: none)", valueName: "patterns"))
     var hosted: String?
 
+    @Option(name: .customLong("cache-max-size"), help: ArgumentHelp("Evict what was cached from upstreams and git, least recently used first, beyond this many bytes of zips (never hosted or pinned modules). (default: off)", valueName: "size"))
+    var cacheMaxSize: String?
+
+    @Option(name: .customLong("cache-max-age"), help: ArgumentHelp("Evict cached zips unused this long; their .mod and .info after four times as long. (default: off)", valueName: "duration"))
+    var cacheMaxAge: String?
+
+    @Option(name: .customLong("cache-min-age"), help: ArgumentHelp("Never evict anything stored or used more recently than this. (default: 10m)", valueName: "duration"))
+    var cacheMinAge: String?
+
     @Option(help: ArgumentHelp("Supply-chain rules, ';'-separated: deny PATTERNS [< vX.Y.Z] [\"REASON\"], allow PATTERNS [CONSTRAINT], allow-only PATTERNS. Refusals are 403s the go command prints.", valueName: "rules"))
     var policy: String?
 
@@ -231,6 +240,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("oidc-scopes", oidcScopes), ("login-token-lifetime", loginTokenLifetime), ("github-url", githubURL),
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
+            ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -438,6 +448,11 @@ enum WarrenServe {
         if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
         if let policy = proxy.policy, policy.vulnerabilities != .off { services.append(PolicyRefresher(policy: policy, logger: logger)) }
+        if settings.evictionLimits.isEnabled {
+            let evictor = CacheEvictor(storage: storage, index: opened.index, pins: opened.index as? any PinStore, hosted: settings.hosted,
+                                       limits: settings.evictionLimits, coordinator: opened.coordinator, logger: logger)
+            services.append(EvictionService(evictor: evictor, proxy: proxy, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -34,6 +34,11 @@ struct ServeSettings: Equatable {
     var sumdbKey: String?
     /// What Warren's own checksum database records besides published versions.
     var sumdbLog = ChecksumLogScope.hosted
+    /// Eviction of what was cached from upstreams and git (nil: no limit).
+    var cacheMaxBytes: Int64?
+    var cacheMaxAge: Double?
+    /// Nothing younger than this is evicted.
+    var cacheMinAge = 600.0
     /// Supply-chain rules (`deny`, `allow`, `allow-only`), in order.
     var policy: [PolicyRule] = []
     /// What known vulnerabilities (imported with `warren vuln import`) do.
@@ -97,6 +102,7 @@ struct ServeSettings: Equatable {
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
+        "cache-max-size", "cache-max-age", "cache-min-age",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -186,6 +192,12 @@ struct ServeSettings: Equatable {
         case "sumdb-log":
             guard let scope = ChecksumLogScope(rawValue: value) else { throw Problem(description: "want hosted, private or all") }
             sumdbLog = scope
+        case "cache-max-size":
+            cacheMaxBytes = value == "off" || value.isEmpty ? nil : Int64(try Self.parseSize(value))
+        case "cache-max-age":
+            cacheMaxAge = value == "off" || value.isEmpty ? nil : try Self.parsePositiveDuration(value)
+        case "cache-min-age":
+            cacheMinAge = try Self.parseDuration(value)
         case "policy":
             policy = try value.split(whereSeparator: { $0 == "\n" || $0 == ";" })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -351,6 +363,10 @@ struct ServeSettings: Equatable {
         }
         guard !out.isEmpty else { throw Problem(description: "want off, sum.golang.org, or NAME+HASH+KEY [URL]") }
         return out
+    }
+
+    var evictionLimits: CacheEvictor.Limits {
+        CacheEvictor.Limits(maxBytes: cacheMaxBytes, maxAge: cacheMaxAge, minAge: cacheMinAge)
     }
 
     /// The per-user cache directory, as the go command picks GOMODCACHE's parent.

@@ -57,8 +57,14 @@ struct MetadataIndexCompliance: Sendable {
         for v in ["v1.0.0", "v1.1.0"] {
             try await index.recordStored(module: "example.com/h", version: v, kind: .zip, metadata: Self.meta("h1:z" + v, at: 1))
         }
-        try await index.recordRemoved(module: "example.com/h", version: "v1.1.0")
-        try await index.recordRemoved(module: "example.com/h", version: "v9.9.9")
+        try await index.recordStored(module: "example.com/h", version: "v1.1.0", kind: .mod, metadata: Self.meta("h1:m", at: 1))
+        // The zip gone: no longer a cached zip, still known by its go.mod.
+        try await index.recordRemoved(module: "example.com/h", version: "v1.1.0", kind: .zip)
+        try await index.recordRemoved(module: "example.com/h", version: "v9.9.9", kind: .zip)
+        #expect(try await index.cachedZips().map(\.version) == ["v1.0.0"])
+        #expect(try await index.versions(of: "example.com/h").map { "\($0.version) \($0.zipHash ?? "-")" } == ["v1.0.0 h1:zv1.0.0", "v1.1.0 -"])
+        // Its go.mod gone too: forgotten.
+        try await index.recordRemoved(module: "example.com/h", version: "v1.1.0", kind: .mod)
         #expect(try await index.versions(of: "example.com/h").map(\.version) == ["v1.0.0"])
         #expect(try await index.feed(since: 0, limit: 10).map(\.version) == ["v1.0.0"])
     }
