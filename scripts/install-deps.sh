@@ -26,6 +26,9 @@ if [ "$MODE" = test ]; then
     postgresql-15 postgresql-client-15
     # nginx in front of three replicas in scripts/conformance-cluster.sh.
     nginx-light
+    # Prometheus and promtool: the shipped alert rules and dashboard queries are checked
+    # against a real Prometheus scraping Warren (PrometheusTests).
+    prometheus
     # A Python virtual environment for the OpenID Connect provider the login tests run
     # (Flask and authlib from PyPI; see test_python below).
     python3-venv

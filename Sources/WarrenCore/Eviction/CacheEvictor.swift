@@ -98,6 +98,7 @@ public struct CacheEvictor: Sendable {
         do {
             let plan = try await plan(now: now)
             MetricHandles.gauge("warren_cache_bytes", []).record(plan.bytesBefore)
+            if let maxBytes = limits.maxBytes { MetricHandles.gauge("warren_cache_limit_bytes", []).record(maxBytes) }
             for victim in plan.victims {
                 for kind in victim.kinds {
                     let key = StorageKey.artifact(module: victim.module, version: victim.version, kind: kind)

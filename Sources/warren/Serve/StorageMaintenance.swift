@@ -19,6 +19,8 @@ struct StorageMaintenance: Service {
     var replayInterval: Duration = .seconds(2)
     var sweepInterval: Duration = .seconds(15 * 60)
     var flushInterval: Duration = .seconds(10)
+    /// The ten most downloaded versions, as gauges for dashboards, refreshed after flushes.
+    let topModules = TopModulesGauge()
 
     func run() async throws {
         let startedAt = Date()
@@ -28,6 +30,7 @@ struct StorageMaintenance: Service {
             while !Task.isCancelled {
                 if ContinuousClock.now >= nextFlush {
                     await flushDownloads()
+                    try? await topModules.refresh(from: storage.index)
                     nextFlush = ContinuousClock.now + flushInterval
                 }
                 if storage.missedCount > 0 {
