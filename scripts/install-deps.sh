@@ -29,6 +29,8 @@ if [ "$MODE" = test ]; then
     # Prometheus and promtool: the shipped alert rules and dashboard queries are checked
     # against a real Prometheus scraping Warren (PrometheusTests).
     prometheus
+    # systemd-analyze checks the shipped unit (verify, and security --offline).
+    systemd
     # A Python virtual environment for the OpenID Connect provider the login tests run
     # (Flask and authlib from PyPI; see test_python below).
     python3-venv
@@ -41,11 +43,15 @@ test_python() {
   [ "$MODE" = test ] || return 0
   local venv
   venv="$(cd "$(dirname "$0")/.." && pwd)/.build/test-python"
-  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask, websocket" 2>/dev/null; then
+  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask, websocket, kubernetes_validate" 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3 websocket-client==1.9.2
+    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3 websocket-client==1.9.2 kubernetes-validate==1.37.0
   fi
 }
+
+# `kubectl kustomize` renders the Kubernetes manifests (Debian's kubernetes-client, unless a
+# kubectl is there already).
+if [ "$MODE" = test ] && ! command -v kubectl >/dev/null; then packages+=(kubernetes-client); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -26,16 +26,21 @@ import Testing
         allowed.remove(charactersIn: "+&=")
         let encoded = try #require(expr.addingPercentEncoding(withAllowedCharacters: allowed))
         let answer = try await HTTP.get(prometheus + "/api/v1/query?query=" + encoded)
-        return try JSONDecoder().decode(Query.self, from: Foundation.Data(answer.body))
+        // While it starts, Prometheus answers 503 in plain text: not an answer yet.
+        guard let decoded = try? JSONDecoder().decode(Query.self, from: Foundation.Data(answer.body)) else {
+            return Query(status: "HTTP \(answer.status)", data: nil, error: String(answer.text.prefix(200)))
+        }
+        return decoded
     }
 
     /// Polls `expr` until it returns data (or `timeout` seconds pass).
     static func eventually(_ prometheus: String, _ expr: String, timeout: Int = 45) async throws -> Query {
         let deadline = ContinuousClock.now + .seconds(timeout)
-        var last = try await query(prometheus, expr)
+        let unreachable = Query(status: "unreachable", data: nil, error: "Prometheus does not answer yet")
+        var last = (try? await query(prometheus, expr)) ?? unreachable
         while ContinuousClock.now < deadline, last.status != "success" || (last.data?.result.isEmpty ?? true) {
             try await Task.sleep(for: .milliseconds(250))
-            last = try await query(prometheus, expr)
+            last = (try? await query(prometheus, expr)) ?? unreachable
         }
         return last
     }
