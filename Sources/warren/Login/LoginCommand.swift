@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Logging
 import NIOCore
 import Synchronization
@@ -49,7 +50,11 @@ struct LoginCommand: AsyncParsableCommand {
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
             logger: { var l = Logger(label: "warren-login"); l.logLevel = .error; return l }()
         )
-        let server = Task { try await app.run() }
+        // Run as a service so the end is a graceful shutdown: the browser's request that
+        // delivered the token gets its answer before the listener closes.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [],
+                                                      logger: { var l = Logger(label: "warren-login"); l.logLevel = .error; return l }()))
+        let server = Task { try await group.run() }
         var port = 0
         for await p in portStream {
             port = p
@@ -66,7 +71,8 @@ struct LoginCommand: AsyncParsableCommand {
         while outcome.result == nil, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))  // waiting for the browser's return
         }
-        server.cancel()
+        await group.triggerGracefulShutdown()
+        _ = try? await server.value
         switch outcome.result {
         case .success(let user)?:
             print("signed in to \(host) as \(user); the token is in \(target)")
