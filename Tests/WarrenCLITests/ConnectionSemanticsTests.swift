@@ -55,6 +55,26 @@ import Testing
         }
     }
 
+    /// An upload that waits for `100 Continue` (as curl does for bodies over 1 MiB) gets it
+    /// before it sends its body, and then the final answer.
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        let (upstream, warren) = try await start()
+        defer { warren.stop(); upstream.stop() }
+        try await offThread {
+            let socket = try TestSocket(port: warren.port)
+            try socket.send("PUT /api/v1/modules/example.com/m/@v/v1.0.0.zip HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            guard case .data(let interim) = socket.receive(timeout: 5) else {
+                Issue.record("no 100 Continue before the body")
+                return
+            }
+            #expect(String(decoding: interim, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+            try socket.send("hello")
+            let final = socket.readResponse(timeout: 5)
+            // No access control here: publishing is refused, with the reason.
+            #expect(final?.status == 403, "\(String(describing: final))")
+        }
+    }
+
     @Test func malformedRequestsGetAStatusAndAReason() async throws {
         let (upstream, warren) = try await start()
         defer { warren.stop(); upstream.stop() }

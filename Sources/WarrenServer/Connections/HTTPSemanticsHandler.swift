@@ -11,6 +11,7 @@ import NIOHTTP1
 ///   9112 §3.2); CONNECT is answered 405 with a reason.
 /// - A request the decoder cannot parse is answered with a status and a one-line reason
 ///   (400, or 431 for an oversized header) once the answers before it are out.
+/// - `Expect: 100-continue` is answered with `100 Continue` at once (uploads).
 ///
 /// Every such answer closes the connection through `ConnectionGuardHandler`'s lingering
 /// close, which it also tells where each request begins and ends.
@@ -51,6 +52,11 @@ final class HTTPSemanticsHandler: ChannelDuplexHandler, RemovableChannelHandler 
             owed.append((keepAlive, head.version))
             if !keepAlive { closing = true }
             connection.requestHeadArrived()
+            // A client that waits for `100 Continue` before sending its body (curl does for
+            // uploads over 1 MiB, for a second) is told to go on at once.
+            if head.version == .http1_1, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
             context.fireChannelRead(data)
         case .body:
             if !droppingRequest { context.fireChannelRead(data) }
