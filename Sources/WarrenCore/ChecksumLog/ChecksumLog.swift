@@ -66,9 +66,10 @@ public final class ChecksumLog: Sendable {
         while true {
             attempt += 1
             do {
-                return try await appends.withLock(0) { () async throws -> Int64 in
+                let outcome = try await appends.withLock(0) { () async throws -> Result<Int64, ProxyError> in
                     try await appendOnce(module: module, version: version, text: text, signer: signer)
                 }
+                return try outcome.get()
             } catch let error as ProxyError {
                 throw error
             } catch where attempt < 5 && !Task.isCancelled {
@@ -84,14 +85,16 @@ public final class ChecksumLog: Sendable {
     }
 
     /// One append under the store's lock: the record's stored hashes, the new tree
-    /// hash, and its signed head; nothing when the same record is there already.
-    func appendOnce(module: String, version: String, text: [UInt8], signer: NoteSigner) async throws -> Int64 {
-        try await store.withLogLocked { [name] log -> (LogAppend?, Int64) in
+    /// hash, and its signed head; nothing when the same record is there already. A
+    /// conflict is returned, not thrown, so the store's transaction ends with a commit
+    /// (a rollback on SQLite's shared connection would undo other writes made meanwhile).
+    func appendOnce(module: String, version: String, text: [UInt8], signer: NoteSigner) async throws -> Result<Int64, ProxyError> {
+        try await store.withLogLocked { [name] log -> (LogAppend?, Result<Int64, ProxyError>) in
             if let id = try await log.recordID(module: module, version: version) {
                 guard let existing = try await log.records(from: id, count: 1).first, existing.text == text else {
-                    throw ProxyError.conflict("checksum database \(name) already records other hashes for \(module)@\(version)")
+                    return (nil, .failure(.conflict("checksum database \(name) already records other hashes for \(module)@\(version)")))
                 }
-                return (nil, id)
+                return (nil, .success(id))
             }
             let n = log.size
             let lefts = (0..<(n + 1).trailingZeroBitCount).map { TransparencyLog.storedHashIndex(level: $0, n: (n >> $0) - 1) }
@@ -106,7 +109,7 @@ public final class ChecksumLog: Sendable {
             let head = try signer.sign(TreeHead(size: n + 1, hash: root).text)
             let record = LogRecord(id: n, module: module, version: version, text: text)
             MetricHandles.counter("warren_sumdb_log_appends_total", []).increment()
-            return (LogAppend(records: [record], hashes: indexed, newSize: n + 1, signedHead: head), n)
+            return (LogAppend(records: [record], hashes: indexed, newSize: n + 1, signedHead: head), .success(n))
         }
     }
 
