@@ -82,7 +82,7 @@ struct CachePinCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard (try? GoModuleGlob.check(pattern)) != nil else { throw ValidationError("malformed pattern \(pattern)") }
+        guard (try? ServeSettings.parsePatterns(pattern)) != nil else { throw ValidationError("malformed pattern \(pattern)") }
         try await database.withIndex("cache pin") { index, _, _ in
             guard let pins = index as? any PinStore else { throw ValidationError("this database keeps no pins") }
             try await pins.pin(pattern)
@@ -115,12 +115,5 @@ struct CachePinsCommand: AsyncParsableCommand {
             guard let pins = index as? any PinStore else { throw ValidationError("this database keeps no pins") }
             for p in try await pins.pins() { print(p) }
         }
-    }
-}
-
-/// A pattern's syntax, checked as `--private` patterns are.
-enum GoModuleGlob {
-    static func check(_ pattern: String) throws {
-        _ = try ServeSettings.parsePatterns(pattern)
     }
 }
