@@ -37,15 +37,16 @@ if [ "$MODE" = test ]; then
   )
 fi
 
-# The login tests' provider (Flask and authlib) and browser driver (websocket-client, for
-# Chromium's DevTools protocol) in .build/test-python, pinned.
+# The login tests' provider (Flask and authlib), the browser driver (websocket-client, for
+# Chromium's DevTools protocol) and the console test's HTML checker (html5lib) in
+# .build/test-python, pinned.
 test_python() {
   [ "$MODE" = test ] || return 0
   local venv
   venv="$(cd "$(dirname "$0")/.." && pwd)/.build/test-python"
-  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask, websocket, kubernetes_validate" 2>/dev/null; then
+  if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import authlib, flask, websocket, kubernetes_validate, html5lib" 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3 websocket-client==1.9.2 kubernetes-validate==1.37.0
+    "$venv/bin/pip" install -q --disable-pip-version-check authlib==1.9.10 flask==3.1.3 websocket-client==1.9.2 kubernetes-validate==1.37.0 html5lib==1.1
   fi
 }
 

@@ -379,4 +379,21 @@ extension PostgresMetadataIndex: AuditStore {
             return out
         }
     }
+
+    public func latestAuditEvents(targetPrefix: String?, limit: Int) async throws -> [AuditRecord] {
+        let prefix = targetPrefix ?? ""
+        return try await bounded(deadline) { [self] in
+            var out: [AuditRecord] = []
+            let rows = try await client.query("""
+                SELECT time, action, user_name, token_id, address, target, result, detail FROM audit_events
+                WHERE \(prefix) = '' OR starts_with(target, \(prefix)) ORDER BY time DESC, id DESC LIMIT \(limit)
+                """, logger: logger)
+            for try await (time, action, user, token, address, target, result, detail) in
+                rows.decode((Double, String, String, String?, String?, String?, String, String?).self) {
+                out.append(AuditRecord(time: time, action: action, user: user, token: token, address: address, target: target,
+                                       result: result, detail: detail))
+            }
+            return out
+        }
+    }
 }

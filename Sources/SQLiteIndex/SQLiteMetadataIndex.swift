@@ -342,4 +342,17 @@ extension SQLiteMetadataIndex: AuditStore {
                         result: row.column("result")?.string ?? "", detail: row.column("detail")?.string)
         }
     }
+
+    public func latestAuditEvents(targetPrefix: String?, limit: Int) async throws -> [AuditRecord] {
+        let prefix = targetPrefix ?? ""
+        return try await connection.query("""
+            SELECT time, action, user_name, token_id, address, target, result, detail FROM audit_events
+            WHERE ? = '' OR substr(target, 1, length(?)) = ? ORDER BY time DESC, id DESC LIMIT ?
+            """, [.text(prefix), .text(prefix), .text(prefix), .integer(limit)]).map { row in
+            AuditRecord(time: row.column("time")?.double ?? 0, action: row.column("action")?.string ?? "",
+                        user: row.column("user_name")?.string ?? "", token: row.column("token_id")?.string,
+                        address: row.column("address")?.string, target: row.column("target")?.string,
+                        result: row.column("result")?.string ?? "", detail: row.column("detail")?.string)
+        }
+    }
 }

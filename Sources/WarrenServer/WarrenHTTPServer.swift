@@ -29,10 +29,17 @@ public enum WarrenHTTPServer {
         /// The URL clients reach Warren at (`?go-get=1` answers name it); nil: from the
         /// request's Host header.
         public var publicURL: String?
+        /// Serve the web console under /-/.
+        public var console = true
+        /// The cache's eviction limits, for the console's status page (nil: unbounded).
+        public var cacheLimits: CacheEvictor.Limits?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
                     accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil,
-                    access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil) {
+                    access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil, console: Bool = true,
+                    cacheLimits: CacheEvictor.Limits? = nil) {
+            self.console = console
+            self.cacheLimits = cacheLimits
             self.publicURL = publicURL
             self.accessLog = accessLog
             self.access = access
@@ -58,7 +65,7 @@ public enum WarrenHTTPServer {
                                        metrics: metrics, hot: hot, logger: logger, accessLog: settings.accessLog,
                                        downloads: settings.downloads, zeroCopy: settings.tls == nil,
                                        access: settings.access, login: settings.login, publicURL: settings.publicURL,
-                                       secure: settings.tls != nil)
+                                       secure: settings.tls != nil, console: settings.console, cacheLimits: settings.cacheLimits)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // Hummingbird's own chatter stays quiet
         let requestLogger = logger

@@ -27,4 +27,7 @@ public protocol AuditStore: Sendable {
     func recordAudit(_ records: [AuditRecord]) async throws
     /// Events at or after `since`, oldest first, at most `limit`.
     func auditEvents(since: Double, limit: Int) async throws -> [AuditRecord]
+    /// The latest events, newest first, at most `limit`; only those whose target starts
+    /// with `targetPrefix` when given (a module's publish history: `module@`).
+    func latestAuditEvents(targetPrefix: String?, limit: Int) async throws -> [AuditRecord]
 }

@@ -148,6 +148,11 @@ public final class ChecksumLog: Sendable {
         }
     }
 
+    /// How many records the log holds (the console's status page).
+    public func size() async throws -> Int64 {
+        try await state().size
+    }
+
     func state() async throws -> ChecksumLogState {
         guard let state = try await store.checksumLog() else { throw Mismatch(description: "the checksum database is gone") }
         return state

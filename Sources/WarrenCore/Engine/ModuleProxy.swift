@@ -73,6 +73,14 @@ public final class ModuleProxy: Sendable {
         memory.remove(key)
     }
 
+    /// The upstreams' display names in chain order, then the private (direct) one: what the
+    /// console's status page reports on.
+    public var upstreamNames: [String] {
+        var names = chain.entries.map(\.upstream.name)
+        if let direct = chain.privateUpstream, !names.contains(direct.name) { names.append(direct.name) }
+        return names
+    }
+
     /// Waits for zip downloads in progress (graceful shutdown).
     public func drain() async {
         await prefetcher.drain()

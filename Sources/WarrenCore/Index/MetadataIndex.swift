@@ -32,6 +32,26 @@ public struct IndexedVersion: Sendable, Equatable {
     }
 }
 
+/// One module as the console lists it: how many versions are stored and what they add up to.
+public struct IndexedModule: Sendable, Equatable {
+    public var module: String
+    public var versions: Int
+    /// Zip downloads of all its versions.
+    public var downloads: Int64
+    /// Bytes of its stored zips.
+    public var zipBytes: Int64
+    /// When its newest version was first stored (seconds since 1970).
+    public var lastStored: Double
+
+    public init(module: String, versions: Int, downloads: Int64, zipBytes: Int64, lastStored: Double) {
+        self.module = module
+        self.versions = versions
+        self.downloads = downloads
+        self.zipBytes = zipBytes
+        self.lastStored = lastStored
+    }
+}
+
 /// The metadata index: every module version Warren has stored, for the feeds
 /// (`/index`, `/catalog`), for answering when every upstream is down, and for the
 /// features that need to know what is stored without walking storage.
@@ -61,6 +81,9 @@ public protocol MetadataIndex: Sendable {
     /// Module versions in (module, version) order after the pair `after`, at most `limit`
     /// (Athens's `/catalog`).
     func catalog(after: (module: String, version: String)?, limit: Int) async throws -> [IndexedVersion]
+    /// Modules whose path contains `search` (ignoring case; empty: all), in path order
+    /// after `after`, at most `limit`: the console's browsing, paged by path.
+    func modules(containing search: String, after: String?, limit: Int) async throws -> [IndexedModule]
     /// Adds downloads (and moves last access forward) for versions it records; counts
     /// for versions it does not record are ignored.
     func recordDownloads(_ counts: [DownloadCount]) async throws

@@ -43,6 +43,8 @@ public struct ProxyResponder: HTTPResponder {
     let secure: Bool
     /// Requests already parsed and validated, by raw path: hot paths skip the decoding.
     let parsed = ParsedRequestCache()
+    /// The web console under /-/ (nil: off).
+    var console: Console?
 
     static let disableFetch = HTTPField.Name("Disable-Module-Fetch")!
     static let cacheHeader = HTTPField.Name("X-Warren-Cache")!
@@ -52,7 +54,7 @@ public struct ProxyResponder: HTTPResponder {
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
                 zeroCopy: Bool = true, access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil, secure: Bool = false,
-                threadPool: NIOThreadPool = .singleton) {
+                console: Bool = true, cacheLimits: CacheEvictor.Limits? = nil, threadPool: NIOThreadPool = .singleton) {
         self.publicURL = publicURL
         self.secure = secure
         self.accessLog = accessLog
@@ -68,6 +70,11 @@ public struct ProxyResponder: HTTPResponder {
         self.metrics = metrics
         self.logger = logger
         self.threadPool = threadPool
+        if console {
+            self.console = Console(proxy: proxy, storage: storage, index: index, access: access, login: login, metrics: metrics,
+                                   history: metrics.map { MetricsHistory(start: MetricsSnapshot(registry: $0.registry)) }, hot: hot,
+                                   pathPrefix: self.pathPrefix, cacheLimits: cacheLimits, publicURL: publicURL, secure: secure)
+        }
     }
 
     /// `/goproxy/` → `/goproxy`; `/` and `` → ``.
@@ -136,6 +143,13 @@ public struct ProxyResponder: HTTPResponder {
             case .success(let (principal, _)):
                 return log.finish(await AuditAPI(access: access, store: store).respond(request, principal: principal), endpoint: "api")
             }
+        }
+
+        if let console, Console.handles(rawPath) {
+            return log.finish(await console.respond(request, path: rawPath, context: context, responder: self), endpoint: "console")
+        }
+        if rawPath == "/", request.method == .get, console != nil, request.headers[.accept]?.contains("text/html") == true {
+            return log.finish(Console.redirect("/-/"), endpoint: "console")
         }
 
         if PublishAPI.handles(rawPath) {

@@ -35,13 +35,7 @@ enum LoginPage {
             </body></html>
 
             """
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'none'; style-src '\(styleHash)'; form-action 'none'; frame-ancestors 'none'"
-        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        return HTMLPageResponse.make(html, contentSecurityPolicy: "default-src 'none'; style-src '\(styleHash)'; form-action 'none'; frame-ancestors 'none'")
     }
 
     /// The page's only style, allowed by its hash (no inline style from anywhere else).

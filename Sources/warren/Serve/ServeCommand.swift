@@ -218,6 +218,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("sumdb-log"), help: ArgumentHelp("What Warren's own checksum database records: hosted (published versions), private (also versions fetched direct from git) or all (also public versions once verified). (default: hosted)", valueName: "scope"))
     var sumdbLog: String?
 
+    @Option(help: ArgumentHelp("Serve the web console under /-/ (modules, status, and admin pages for admins). (default: on)", valueName: "on|off"))
+    var console: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -241,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
+            ("console", console),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -431,7 +435,8 @@ enum WarrenServe {
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls,
-                            access: access, login: login, publicURL: settings.oidc.publicURL),
+                            access: access, login: login, publicURL: settings.oidc.publicURL,
+                            console: settings.console, cacheLimits: settings.evictionLimits.isEnabled ? settings.evictionLimits : nil),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host

@@ -43,6 +43,8 @@ struct ServeSettings: Equatable {
     var policy: [PolicyRule] = []
     /// What known vulnerabilities (imported with `warren vuln import`) do.
     var vulnerabilities = ModulePolicy.VulnerabilityMode.warn
+    /// Serve the web console under /-/.
+    var console = true
     /// Modules served only from what was published to Warren (`--hosted`).
     var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
@@ -102,7 +104,7 @@ struct ServeSettings: Equatable {
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
-        "cache-max-size", "cache-max-age", "cache-min-age",
+        "cache-max-size", "cache-max-age", "cache-min-age", "console",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -198,6 +200,8 @@ struct ServeSettings: Equatable {
             cacheMaxAge = value == "off" || value.isEmpty ? nil : try Self.parsePositiveDuration(value)
         case "cache-min-age":
             cacheMinAge = try Self.parseDuration(value)
+        case "console":
+            console = try Self.parseSwitch(value)
         case "policy":
             policy = try value.split(whereSeparator: { $0 == "\n" || $0 == ";" })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

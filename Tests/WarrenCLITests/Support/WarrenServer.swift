@@ -94,9 +94,11 @@ struct HTTPExchange {
 }
 
 enum HTTP {
-    static func get(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], timeout: Int64 = 60) async throws -> HTTPExchange {
+    static func get(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil,
+                    timeout: Int64 = 60) async throws -> HTTPExchange {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
         var body: [UInt8] = []

@@ -14,7 +14,7 @@ struct MetadataIndexCompliance: Sendable {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case recordsMergeIntoOneRowPerVersion, versionsComeInSemVerOrder, theFeedPagesByTime, theCatalogPagesByModuleAndVersion,
              migratingTwiceOrConcurrentlyIsHarmless, downloadsAddUpAndRankVersions, auditEventsAreKeptInOrder,
-             aRemovedVersionIsForgotten, theChecksumLogAppendsInTurnAndProvesItself
+             aRemovedVersionIsForgotten, theChecksumLogAppendsInTurnAndProvesItself, modulesAreSearchedAndPagedByPath
         var testDescription: String { rawValue }
     }
 
@@ -32,6 +32,7 @@ struct MetadataIndexCompliance: Sendable {
         case .auditEventsAreKeptInOrder: try await audit(index)
         case .aRemovedVersionIsForgotten: try await removal(index)
         case .theChecksumLogAppendsInTurnAndProvesItself: try await checksumLog(index, location)
+        case .modulesAreSearchedAndPagedByPath: try await modules(index)
         }
         await index.close()
     }
@@ -108,6 +109,10 @@ struct MetadataIndexCompliance: Sendable {
         try await store.recordAudit([])
         #expect(try await store.auditEvents(since: 0, limit: 10) == [events[1], events[2], events[0]])
         #expect(try await store.auditEvents(since: 150, limit: 1) == [events[2]])
+        // Newest first; a prefix is compared as bytes (no LIKE wildcards).
+        #expect(try await store.latestAuditEvents(targetPrefix: nil, limit: 2) == [events[0], events[2]])
+        #expect(try await store.latestAuditEvents(targetPrefix: "corp.example.com/", limit: 5) == [events[1]])
+        #expect(try await store.latestAuditEvents(targetPrefix: "corp_example", limit: 5).isEmpty)
     }
 
     func semVerOrder(_ index: any MetadataIndex) async throws {
@@ -147,6 +152,25 @@ struct MetadataIndexCompliance: Sendable {
         } while after != nil
         // Byte order, as module paths compare: upper case first.
         #expect(all == ["example.com/B@v0.1.0", "example.com/a@v1.0.0", "example.com/a@v1.1.0", "example.com/z@v1.0.0"])
+    }
+
+    /// One row per module with its totals; the search ignores case and takes `%` and `_`
+    /// literally; pages follow byte order.
+    func modules(_ index: any MetadataIndex) async throws {
+        for (m, v, size, at) in [("example.com/z", "v1.0.0", Int64(5), 10.0), ("example.com/Big_lib", "v1.0.0", 7, 20), ("example.com/Big_lib", "v1.1.0", 8, 30),
+                                 ("other.org/biglib", "v0.1.0", 1, 40)] {
+            try await index.recordStored(module: m, version: v, kind: .zip, metadata: Self.meta("h1:z", size: size, at: at))
+        }
+        try await index.recordDownloads([DownloadCount(module: "example.com/Big_lib", version: "v1.0.0", count: 3, lastAccess: 50),
+                                         DownloadCount(module: "example.com/Big_lib", version: "v1.1.0", count: 2, lastAccess: 51)])
+        let all = try await index.modules(containing: "", after: nil, limit: 10)
+        #expect(all.map(\.module) == ["example.com/Big_lib", "example.com/z", "other.org/biglib"])
+        #expect(all.first == IndexedModule(module: "example.com/Big_lib", versions: 2, downloads: 5, zipBytes: 15, lastStored: 30))
+        #expect(try await index.modules(containing: "BIG_", after: nil, limit: 10).map(\.module) == ["example.com/Big_lib"])
+        #expect(try await index.modules(containing: "big", after: nil, limit: 10).map(\.module) == ["example.com/Big_lib", "other.org/biglib"])
+        #expect(try await index.modules(containing: "%", after: nil, limit: 10).isEmpty)
+        let second = try await index.modules(containing: "", after: "example.com/Big_lib", limit: 1)
+        #expect(second.map(\.module) == ["example.com/z"])
     }
 
     /// Two processes on one database append 300 records between them; every record gets
