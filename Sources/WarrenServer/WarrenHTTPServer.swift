@@ -31,13 +31,13 @@ public enum WarrenHTTPServer {
         public var publicURL: String?
         /// Serve the web console under /-/.
         public var console = true
-        /// The cache's eviction limits, for the console's status page (nil: unbounded).
-        public var cacheLimits: CacheEvictor.Limits?
+        /// The cache's eviction limits in force, for the console's status page (nil: unbounded).
+        public var cacheLimits: @Sendable () -> CacheEvictor.Limits?
 
         public init(host: String, port: Int, pathPrefix: String, hotResponseBytes: Int = 64 << 20, limits: ClientLimits = ClientLimits(),
                     accessLog: AccessLog? = nil, downloads: DownloadTally? = nil, tls: TLSCertificateStore? = nil,
                     access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil, console: Bool = true,
-                    cacheLimits: CacheEvictor.Limits? = nil) {
+                    cacheLimits: @escaping @Sendable () -> CacheEvictor.Limits? = { nil }) {
             self.console = console
             self.cacheLimits = cacheLimits
             self.publicURL = publicURL

@@ -48,7 +48,7 @@ import Testing
     @Test func alertRulesPassPromtoolAndEveryDashboardPanelReturnsData() async throws {
         let rules = Self.deploy + "/prometheus"
         let checked = try await ExternalCommand.run("/usr/bin/promtool", ["check", "rules", "alerts.yml"], environment: ["PATH": "/usr/bin:/bin"], in: rules)
-        #expect(checked.status == 0 && checked.stdout.contains("SUCCESS: 7 rules found"), "\(checked.stdout) \(checked.stderr)")
+        #expect(checked.status == 0 && checked.stdout.contains("SUCCESS: 8 rules found"), "\(checked.stdout) \(checked.stderr)")
         let unit = try await ExternalCommand.run("/usr/bin/promtool", ["test", "rules", "alerts_test.yml"], environment: ["PATH": "/usr/bin:/bin"], in: rules)
         #expect(unit.status == 0 && unit.stdout.contains("SUCCESS"), "\(unit.stdout) \(unit.stderr)")
 
@@ -121,10 +121,52 @@ import Testing
                         "\(panel.title): \(target.expr) → \(answer.status) \(answer.error ?? "no data")")
             }
         }
+        // Every metric Warren exposes follows Prometheus's conventions: counters end in
+        // _total, durations are histograms in seconds, sizes are in bytes, and no counter or
+        // histogram carries a label per module (popularity is the top-ten gauge only).
+        let exposition = try await HTTP.get(warren.url + "/metrics").text
+        let review = Self.reviewMetrics(exposition)
+        #expect(review.problems.isEmpty, "\(review.problems)")
+        #expect(review.families >= 15 && review.series < 400, "\(review.families) families, \(review.series) series")
+
         // The rules are loaded, and none fires on a healthy Warren.
         let loaded = try await HTTP.get(base + "/api/v1/rules").text
         #expect(loaded.contains("WarrenChecksumMismatch") && loaded.contains("WarrenCacheNearQuota"), "\(loaded.prefix(500))")
         let firing = try await Self.query(base, #"ALERTS{alertstate="firing"}"#)
         #expect(firing.data?.result.isEmpty == true, "alerts firing on a healthy Warren")
+    }
+
+    /// The naming review of an exposition: each problem names the metric.
+    static func reviewMetrics(_ text: String) -> (problems: [String], families: Int, series: Int) {
+        var types: [String: String] = [:]
+        var problems: [String] = []
+        var series = 0
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                if parts.count == 4 { types[String(parts[2])] = String(parts[3]) }
+            } else if !line.hasPrefix("#") {
+                series += 1
+                let name = String(line.prefix { $0 != "{" && $0 != " " })
+                if line.contains("module=\""), !name.hasPrefix("warren_module_downloads") {
+                    problems.append("\(name) has a label per module")
+                }
+            }
+        }
+        for (name, type) in types {
+            if !name.hasPrefix("warren_") { continue }
+            switch type {
+            case "counter" where !name.hasSuffix("_total"):
+                problems.append("counter \(name) does not end in _total")
+            case "histogram" where !(name.hasSuffix("_seconds") || name.hasSuffix("_bytes")):
+                problems.append("histogram \(name) is not in seconds or bytes")
+            case "gauge" where name.hasSuffix("_total"):
+                problems.append("gauge \(name) ends in _total")
+            default:
+                break
+            }
+            if name.contains("millis") || name.contains("_ms") || name.contains("kilobytes") { problems.append("\(name) is not in base units") }
+        }
+        return (problems, types.keys.filter { $0.hasPrefix("warren_") }.count, series)
     }
 }

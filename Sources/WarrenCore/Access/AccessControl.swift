@@ -1,14 +1,23 @@
 /// Everything a request's access check needs, in memory: the policy, the authenticator
 /// (with its token cache and failure limiter), and where security events go.
 public struct AccessControl: Sendable {
-    public let policy: AccessPolicy
+    /// The rules in force; every copy of this value shares them, so a reload
+    /// (`replacePolicy`) reaches both request paths at once.
+    public var policy: AccessPolicy { livePolicy.withLock { $0 } }
+    private let livePolicy: SharedMutex<AccessPolicy>
     public let authenticator: Authenticator
     public let audit: AuditLog?
 
     public init(policy: AccessPolicy, authenticator: Authenticator, audit: AuditLog?) {
-        self.policy = policy
+        self.livePolicy = SharedMutex(policy)
         self.authenticator = authenticator
         self.audit = audit
+    }
+
+    /// Puts reloaded rules (`--anonymous`, `permissions`, `--hide-forbidden`,
+    /// `--metrics-access`) in force for every request from now on.
+    public func replacePolicy(_ policy: AccessPolicy) {
+        livePolicy.withLock { $0 = policy }
     }
 
     /// The outcome for a request: who asks, and whether they may have `module` (nil:

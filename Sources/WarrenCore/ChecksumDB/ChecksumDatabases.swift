@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import GoModule
 import Logging
 import NIOCore
+import Synchronization
 
 /// The checksum databases Warren proxies under `/sumdb/<name>/`, and the policy for
 /// verifying the modules it caches: every module version is checked against the first
@@ -12,7 +13,10 @@ public final class ChecksumDatabases: Sendable {
     let byName: [String: ChecksumDatabase]
     /// The database modules are verified against (the first configured).
     public let verifier: ChecksumDatabase?
-    public let unverified: ModulePathPatterns
+    /// Modules cached without verification (`--nosumdb` and private patterns); a reload
+    /// may change them.
+    public var unverified: ModulePathPatterns { unverifiedPatterns.withLock { $0 } }
+    private let unverifiedPatterns: Mutex<ModulePathPatterns>
     /// Verified go.sum lines never change: kept (bounded) so a `.zip` after its `.mod`
     /// costs no second lookup.
     let known = MemoryCache<String, ExpectedSums>(capacity: 4 << 20)
@@ -46,8 +50,13 @@ public final class ChecksumDatabases: Sendable {
         }
         self.byName = byName
         self.verifier = first
-        self.unverified = unverified
+        self.unverifiedPatterns = Mutex(unverified)
         self.logger = logger
+    }
+
+    /// Puts reloaded `--nosumdb`/private patterns in force.
+    public func replaceUnverified(_ patterns: ModulePathPatterns) {
+        unverifiedPatterns.withLock { $0 = patterns }
     }
 
     /// Names of the databases proxied (aliases included).

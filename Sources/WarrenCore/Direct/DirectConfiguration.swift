@@ -3,7 +3,7 @@ import GoModule
 /// How direct mode reaches version control: which modules are private, which hosts may
 /// be asked over plain HTTP, which version control systems may be used, and the
 /// credentials for private hosts.
-public struct DirectConfiguration: Sendable {
+public struct DirectConfiguration: Sendable, Equatable {
     /// GOPRIVATE-style patterns: these modules always go direct (never to an upstream
     /// proxy) and are never looked up in a checksum database.
     public var privatePatterns: ModulePathPatterns

@@ -19,6 +19,8 @@ public final class DirectUpstream: Upstream {
     /// How old a mirror may be for `list`, `@latest` and queries (the engine caches those
     /// answers too, for the same time: `--list-ttl`).
     let listFreshness: Duration
+    /// What it was made with (a reload keeps this upstream when that is unchanged).
+    let configuration: DirectConfiguration
     private let mirrors = Mutex<[String: GitMirror]>([:])
     /// How long a mirror's idle cat-file processes are kept.
     static let readerIdleTime: Duration = .seconds(60)
@@ -42,6 +44,7 @@ public final class DirectUpstream: Upstream {
                               threadPool: threadPool)
         self.threadPool = threadPool
         self.listFreshness = listFreshness
+        self.configuration = configuration
         self.resolver = RepositoryResolver(
             discovery: discovery.map { ImportDiscovery(http: $0, insecure: configuration.insecurePatterns, credentials: configuration.credentials) },
             vcsRules: configuration.vcsRules, privatePatterns: configuration.privatePatterns, insecurePatterns: configuration.insecurePatterns)

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The proxy engine: answers GOPROXY requests from storage, or from the upstream chain
 /// through single-flight fetches that verify everything before it is stored.
@@ -14,9 +15,12 @@ import NIOPosix
 /// answers come from storage, stale ones are served while a background refresh runs, and
 /// the last good answer survives every upstream failing.
 public final class ModuleProxy: Sendable {
-    public let configuration: ProxyConfiguration
+    /// What a reload may change (`reconfigure`): requests read it once and keep that copy,
+    /// so one in flight finishes with the configuration it started with.
+    private let live: Mutex<(configuration: ProxyConfiguration, chain: UpstreamChain)>
+    public var configuration: ProxyConfiguration { live.withLock { $0.configuration } }
+    var chain: UpstreamChain { live.withLock { $0.chain } }
     let storage: any ArtifactStorage
-    let chain: UpstreamChain
     let logger: Logger
     let threadPool: NIOThreadPool
     /// Verifies `.mod` and `.zip` of public modules before they are stored (nil: off).
@@ -50,11 +54,10 @@ public final class ModuleProxy: Sendable {
                 threadPool: NIOThreadPool = .singleton) {
         self.policy = policy
         self.checksumLog = checksumLog
-        self.configuration = configuration
+        self.live = Mutex((configuration, chain))
         self.index = index
         self.checksums = checksums
         self.storage = storage
-        self.chain = chain
         self.logger = logger
         self.threadPool = threadPool
         self.memory = MemoryCache(capacity: configuration.memoryCacheBytes)
@@ -65,6 +68,18 @@ public final class ModuleProxy: Sendable {
             logger.warning("replicas could not coordinate a fetch; fetching without waiting for the others", metadata: [
                 "artifact": "\(key.relativePath)", "error": "\(error)"])
         })
+    }
+
+    /// Puts a reloaded configuration and its upstream chain in force for requests that
+    /// start from now on. What cannot change while running — the data directory and the
+    /// memory cache's size — keeps its value.
+    public func reconfigure(_ configuration: ProxyConfiguration, clients: HTTPClientFactory) {
+        let old = live.withLock { $0 }
+        var next = configuration
+        next.dataDirectory = old.configuration.dataDirectory
+        next.memoryCacheBytes = old.configuration.memoryCacheBytes
+        let chain = UpstreamChain.make(next.upstreams, client: clients, configuration: next, logger: logger, reusing: old.chain)
+        live.withLock { $0 = (next, chain) }
     }
 
     /// Forgets what this process keeps in memory of an artifact that was removed from

@@ -23,21 +23,32 @@ public final class ModulePolicy: Sendable {
         case denied(String)
     }
 
-    public let rules: [PolicyRule]
-    public let vulnerabilities: VulnerabilityMode
+    /// The rules and the vulnerability mode in force (a reload may replace them).
+    private let settings: Mutex<(rules: [PolicyRule], vulnerabilities: VulnerabilityMode)>
+    public var rules: [PolicyRule] { settings.withLock { $0.rules } }
+    public var vulnerabilities: VulnerabilityMode { settings.withLock { $0.vulnerabilities } }
     let store: (any VulnerabilityStore)?
     /// Records by affected module, and the store generation they were loaded at.
     private let loaded = Mutex<(byModule: [String: [OSVRecord]], generation: Int64?)>(([:], nil))
     private let versionCounter = Atomic<Int>(0)
 
     public init(rules: [PolicyRule], vulnerabilities: VulnerabilityMode, store: (any VulnerabilityStore)?) {
-        self.rules = rules
-        self.vulnerabilities = vulnerabilities
+        self.settings = Mutex((rules, vulnerabilities))
         self.store = store
     }
 
+    /// Puts reloaded rules and mode in force: answers remembered under the old ones are
+    /// decided again (the version moves), and records are loaded if they now count.
+    /// Records that cannot be read now are read by the next `refresh()`.
+    public func replace(rules: [PolicyRule], vulnerabilities: VulnerabilityMode) async {
+        settings.withLock { $0 = (rules, vulnerabilities) }
+        loaded.withLock { $0.generation = nil }
+        _ = try? await refresh()
+        versionCounter.add(1, ordering: .releasing)
+    }
+
     /// Whether there is anything to decide (else requests skip it).
-    public var isEmpty: Bool { rules.isEmpty && (vulnerabilities == .off || store == nil) }
+    public var isEmpty: Bool { settings.withLock { $0.rules.isEmpty && ($0.vulnerabilities == .off || store == nil) } }
 
     /// Moves whenever what the policy decides may have changed (records reloaded):
     /// answers remembered under an older version must be decided again.
@@ -62,8 +73,9 @@ public final class ModulePolicy: Sendable {
     /// The decision for `module` at `version` (nil: the module as a whole — `list`,
     /// `@latest`, version queries — which only whole-module rules refuse).
     public func decide(_ module: String, version: String?) -> Decision {
+        let (rules, mode) = settings.withLock { ($0.rules, $0.vulnerabilities) }
         for rule in rules where rule.kind != .allowOnly && rule.matches(module, version: version) {
-            if rule.kind == .allow { return vulnerabilityDecision(module, version) }
+            if rule.kind == .allow { return vulnerabilityDecision(module, version, mode) }
             let what = version.map { "\(module)@\($0)" } ?? module
             return .denied("\(what) is denied by policy: \(rule.reason ?? "rule \(GoQuote.string(rule.text))")")
         }
@@ -71,10 +83,10 @@ public final class ModulePolicy: Sendable {
         if !lists.isEmpty, !lists.contains(where: { $0.modules.matches(module) }) {
             return .denied("\(module) is not on the allow-only list of this proxy's policy")
         }
-        return vulnerabilityDecision(module, version)
+        return vulnerabilityDecision(module, version, mode)
     }
 
-    func vulnerabilityDecision(_ module: String, _ version: String?) -> Decision {
+    func vulnerabilityDecision(_ module: String, _ version: String?, _ vulnerabilities: VulnerabilityMode) -> Decision {
         guard vulnerabilities != .off, let version else { return .allowed }
         let affecting = loaded.withLock { $0.byModule[module] ?? [] }.filter { $0.affects(module, version: version) }
         guard !affecting.isEmpty else { return .allowed }

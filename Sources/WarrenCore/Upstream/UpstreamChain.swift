@@ -29,7 +29,11 @@ public struct UpstreamChain: Sendable {
     }
 
     /// Builds the chain for a parsed GOPROXY list.
-    public static func make(_ list: ProxyList, client: HTTPClientFactory, configuration: ProxyConfiguration, logger: Logger) -> UpstreamChain {
+    /// - Parameter reusing: the direct upstream of the chain this one replaces (a reload),
+    ///   kept when direct mode's configuration is unchanged so its git mirrors' state and
+    ///   locks carry over.
+    public static func make(_ list: ProxyList, client: HTTPClientFactory, configuration: ProxyConfiguration, logger: Logger,
+                            reusing previous: UpstreamChain? = nil) -> UpstreamChain {
         let httpUpstream = { @Sendable (url: String) -> any Upstream in
             HTTPProxyUpstream(baseURL: url, client: client.client(for: url), headerTimeout: configuration.headerTimeout,
                               totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
@@ -37,12 +41,12 @@ public struct UpstreamChain: Sendable {
         // One direct upstream (one set of mirrors) serves both `direct` and private modules.
         let privatePatterns = configuration.direct.privatePatterns
         let usesDirect = !privatePatterns.isEmpty || list.entries.contains { if case .direct = $0.source { return true } else { return false } }
-        let direct: (any Upstream)? = usesDirect
-            ? DirectUpstream(dataDirectory: configuration.dataDirectory, configuration: configuration.direct,
+        let freshness = Duration.milliseconds(Int64(max(0, configuration.listTTL) * 1000))
+        let reusable = previous?.directUpstream.flatMap { $0.configuration == configuration.direct && $0.listFreshness == freshness ? $0 : nil }
+        let direct: (any Upstream)? = !usesDirect ? nil : reusable ?? DirectUpstream(dataDirectory: configuration.dataDirectory, configuration: configuration.direct,
                              discovery: client.discovery, makeDelegate: httpUpstream,
                              // A mirror fetched within the list TTL is as fresh as a cached list.
-                             listFreshness: .milliseconds(Int64(max(0, configuration.listTTL) * 1000)))
-            : nil
+                             listFreshness: freshness)
         let entries = list.entries.map { entry -> Entry in
             let upstream: any Upstream
             switch entry.source {
@@ -59,6 +63,11 @@ public struct UpstreamChain: Sendable {
         }
         return UpstreamChain(entries: entries, privatePatterns: privatePatterns,
                              privateUpstream: privatePatterns.isEmpty ? nil : direct, logger: logger)
+    }
+
+    /// The direct upstream (for `direct` entries and private modules), if there is one.
+    var directUpstream: DirectUpstream? {
+        (privateUpstream as? DirectUpstream) ?? entries.lazy.compactMap { $0.upstream as? DirectUpstream }.first
     }
 
     /// The entries a request goes through: only the direct upstream for a private module.

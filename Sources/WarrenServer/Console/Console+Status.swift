@@ -46,9 +46,10 @@ extension Console {
         guard !names.isEmpty else { return out + "<tr><td colspan=\"6\">none (hosted modules only)</td></tr></tbody></table>" }
         for name in names {
             let total = now.sum("warren_upstream_requests_total", ["upstream": name])
-            // An answer (even "not found" or "forbidden") is a working upstream; failures and timeouts are not.
+            // As the WarrenUpstreamFailing alert counts them: failures, timeouts and refusals.
             let answered = { (s: MetricsSnapshot) in
-                ["ok", "not_found", "refused"].reduce(0.0) { $0 + s.sum("warren_upstream_requests_total", ["upstream": name, "outcome": $1]) }
+                s.sum("warren_upstream_requests_total", ["upstream": name])
+                    - ["failed", "timeout", "refused"].reduce(0.0) { $0 + s.sum("warren_upstream_requests_total", ["upstream": name, "outcome": $1]) }
             }
             let ok = answered(now)
             let errors = total - ok
@@ -121,14 +122,15 @@ extension Console {
         let cached = zips.filter { hosted.patterns.isEmpty || !hosted.matches($0.module) }
         let bytes = cached.reduce(Int64(0)) { $0 + ($1.zipSize ?? 0) }
         var out = "<h2>Cache</h2><p id=\"cache-size\">\(ConsoleHTML.bytes(bytes)) in \(cached.count) cached zips"
-        if let max = cacheLimits?.maxBytes, max > 0 {
+        let limits = cacheLimits()
+        if let max = limits?.maxBytes, max > 0 {
             let percent = min(100, Double(bytes) * 100 / Double(max))
             out += " of a \(ConsoleHTML.bytes(max)) quota (\(ConsoleHTML.number(percent)) %)</p>"
                 + "<meter id=\"quota\" min=\"0\" max=\"100\" value=\"\(ConsoleHTML.number(percent))\">\(ConsoleHTML.number(percent)) %</meter>"
         } else {
             out += "; no quota is set (--cache-max-size)</p>"
         }
-        if let age = cacheLimits?.maxAge { out += "<p>Zips unused for \(Int(age)) s are evicted (--cache-max-age).</p>" }
+        if let age = limits?.maxAge { out += "<p>Zips unused for \(Int(age)) s are evicted (--cache-max-age).</p>" }
         return out
     }
 }

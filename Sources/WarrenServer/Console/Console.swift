@@ -26,7 +26,7 @@ struct Console: Sendable {
     let hot: HotResponseTable?
     let pathPrefix: String
     /// The eviction limits in force (nil: the cache is not bounded).
-    let cacheLimits: CacheEvictor.Limits?
+    let cacheLimits: @Sendable () -> CacheEvictor.Limits?
     /// The URL clients reach Warren at, for the `go env` line (nil: from the request).
     let publicURL: String?
     let secure: Bool

@@ -18,7 +18,7 @@ enum ConsoleHTML {
         header .brand{font-weight:700;font-size:1.15em;letter-spacing:.02em}
         header nav{display:flex;gap:1.1em;flex:1}
         header .who{font-size:.9em;opacity:.9}
-        main{max-width:72em;margin:0 auto;padding:1.2em 1.5em 3em}
+        main{max-width:72rem;margin:0 auto;padding:1.2rem 1.5rem 3rem}
         h1{font-size:1.5em;margin:.3em 0 .6em;word-break:break-all}
         h2{font-size:1.15em;margin:1.6em 0 .5em;border-bottom:1px solid var(--line);padding-bottom:.2em}
         table{border-collapse:collapse;width:100%;font-size:.92em}
@@ -47,7 +47,8 @@ enum ConsoleHTML {
         .card .label{font-size:.85em;color:var(--muted)}
         .pager{display:flex;gap:1em;margin:1em 0}
         meter{width:100%;height:1em}
-        footer{max-width:72em;margin:0 auto;padding:1em 1.5em;color:var(--muted);font-size:.85em}
+        footer{max-width:72rem;margin:0 auto;padding:1rem 1.5rem;color:var(--muted);font-size:.85em}
+        time{white-space:nowrap}
         """
 
     /// For the stylesheet's ETag: it changes only with Warren.

@@ -54,7 +54,7 @@ public struct ProxyResponder: HTTPResponder {
     public init(proxy: ModuleProxy, storage: any ArtifactStorage, index: (any MetadataIndex)? = nil, pathPrefix: String, metrics: MetricsEndpoint?,
                 hot: HotResponseTable? = nil, logger: Logger, accessLog: AccessLog? = nil, downloads: DownloadTally? = nil,
                 zeroCopy: Bool = true, access: AccessControl? = nil, login: LoginFlow? = nil, publicURL: String? = nil, secure: Bool = false,
-                console: Bool = true, cacheLimits: CacheEvictor.Limits? = nil, threadPool: NIOThreadPool = .singleton) {
+                console: Bool = true, cacheLimits: @escaping @Sendable () -> CacheEvictor.Limits? = { nil }, threadPool: NIOThreadPool = .singleton) {
         self.publicURL = publicURL
         self.secure = secure
         self.accessLog = accessLog

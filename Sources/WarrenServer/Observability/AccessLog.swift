@@ -18,8 +18,9 @@ public final class AccessLog: Sendable {
     public enum Format: Sendable { case text, json }
 
     public let format: Format
-    /// False below `info`: nothing is formatted at all.
-    public let enabled: Bool
+    /// False below `info`: nothing is formatted at all. A reload of `log-level` moves it.
+    public var enabled: Bool { isEnabled.load(ordering: .relaxed) }
+    private let isEnabled: Atomic<Bool>
     private let descriptor: Int32
     private let pending = Mutex<[UInt8]>([])
     private let queue = DispatchQueue(label: "warren.access-log")
@@ -28,10 +29,14 @@ public final class AccessLog: Sendable {
 
     public init(format: Format, enabled: Bool, descriptor: Int32 = 2, flushInterval: DispatchTimeInterval = .milliseconds(100)) {
         self.format = format
-        self.enabled = enabled
+        self.isEnabled = Atomic(enabled)
         self.descriptor = descriptor
         self.flushInterval = flushInterval
-        if enabled { scheduleFlush() }
+        scheduleFlush()
+    }
+
+    public func setEnabled(_ enabled: Bool) {
+        isEnabled.store(enabled, ordering: .relaxed)
     }
 
     /// Every `flushInterval`, on the log's own queue, what has gathered is written; the

@@ -1,11 +1,11 @@
 import Logging
 import ServiceLifecycle
-import UnixSignals
 import WarrenServer
 
-/// Re-reads the TLS certificate and key on SIGHUP and when either file changes (checked
-/// every 2 s), as a renewal tool (certbot, cert-manager) expects: new connections get the
-/// new certificate, open ones keep theirs. A renewal that does not load is logged and the
+/// Re-reads the TLS certificate and key when either file changes (checked every 2 s), as
+/// a renewal tool (certbot, cert-manager) expects, and on SIGHUP (through the
+/// `ConfigurationReloader`, which traps the signal): new connections get the new
+/// certificate, open ones keep theirs. A renewal that does not load is logged and the
 /// current certificate stays.
 struct CertificateReloader: Service {
     let store: TLSCertificateStore
@@ -14,19 +14,9 @@ struct CertificateReloader: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                        reload(because: "SIGHUP")
-                    }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: checkInterval)
-                        if store.filesChanged { reload(because: "the files changed") }
-                    }
-                }
-                await group.waitForAll()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: checkInterval)
+                if store.filesChanged { reload(because: "the files changed") }
             }
         }
     }

@@ -1,13 +1,32 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// One log record per line on standard error, as text (`time level message key=value`)
 /// or JSON — what container platforms and log shippers expect.
 struct LineLogHandler: LogHandler {
     let label: String
     let json: Bool
-    var logLevel: Logger.Level
+    /// A level set on this logger alone (a quieter copy for a library); nil: the process's
+    /// level, which a reload of `log-level` changes for every logger at once.
+    var ownLevel: Logger.Level?
     var metadata: Logger.Metadata = [:]
+
+    static let processLevel = Atomic<Int>(Logger.Level.allCases.firstIndex(of: .info) ?? 2)
+
+    static func setProcessLevel(_ level: Logger.Level) {
+        processLevel.store(Logger.Level.allCases.firstIndex(of: level) ?? 2, ordering: .relaxed)
+    }
+
+    init(label: String, json: Bool) {
+        self.label = label
+        self.json = json
+    }
+
+    var logLevel: Logger.Level {
+        get { ownLevel ?? Logger.Level.allCases[Self.processLevel.load(ordering: .relaxed)] }
+        set { ownLevel = newValue }
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

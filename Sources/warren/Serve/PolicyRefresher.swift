@@ -4,7 +4,8 @@ import WarrenCore
 
 /// Keeps the supply-chain policy's vulnerability records current: `warren vuln import`
 /// on any machine takes effect on every replica within about two seconds (answers the
-/// fast path remembered are decided again from then on).
+/// fast path remembered are decided again from then on). With vulnerabilities off, a
+/// refresh reads nothing (a reload may turn them on).
 struct PolicyRefresher: Service {
     let policy: ModulePolicy
     let logger: Logger

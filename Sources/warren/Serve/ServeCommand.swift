@@ -253,17 +253,21 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings: ServeSettings
+        let source = ServeSettings.Source(flags: givenFlags(), environment: ProcessInfo.processInfo.environment, configFile: config)
+        let values: [String: ServeSettings.Value]
         do {
-            settings = try ServeSettings.resolve(flags: givenFlags(), environment: ProcessInfo.processInfo.environment, configFile: config)
+            values = try ServeSettings.effectiveValues(flags: source.flags, environment: source.environment, configFile: source.configFile)
+            settings = try ServeSettings.resolve(values)
         } catch {
             printError("warren serve: \(error)")
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         let json = settings.logFormat == "json"
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, json: json, logLevel: level) }
+        LineLogHandler.setProcessLevel(level)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, json: json) }
         let logger = Logger(label: "warren")
-        try await WarrenServe.run(settings: settings, logger: logger)
+        try await WarrenServe.run(settings: settings, source: source, values: values, logger: logger)
     }
 }
 
@@ -312,20 +316,28 @@ enum WarrenServe {
         return log
     }
 
-    static func run(settings: ServeSettings, logger: Logger) async throws {
-        let upstreams = try ProxyList(settings.upstream)
+    /// The engine's configuration from the settings (at start, and on every reload).
+    static func proxyConfiguration(_ settings: ServeSettings, environment: [String: String]) throws -> ProxyConfiguration {
         var configuration = ProxyConfiguration(
-            upstreams: upstreams, dataDirectory: settings.dataDirectory, listTTL: settings.listTTL,
+            upstreams: try ProxyList(settings.upstream), dataDirectory: settings.dataDirectory, listTTL: settings.listTTL,
             connectTimeout: settings.connectTimeout, headerTimeout: settings.headerTimeout,
             totalTimeout: settings.totalTimeout, retries: settings.retries, memoryCacheBytes: settings.memoryCacheBytes
         )
-        configuration.direct = settings.directConfiguration(environment: ProcessInfo.processInfo.environment)
+        configuration.direct = settings.directConfiguration(environment: environment)
         configuration.prefetchDirectZips = settings.directPrefetch
         configuration.hosted = settings.hosted
         configuration.checksumLogScope = settings.sumdbLog
         configuration.outgoing = OutgoingHTTP(caFile: settings.caFile, clientCertificate: settings.upstreamClientCertificate,
-                                              clientKey: settings.upstreamClientKey,
-                                              proxies: ProxyEnvironment(environment: ProcessInfo.processInfo.environment))
+                                              clientKey: settings.upstreamClientKey, proxies: ProxyEnvironment(environment: environment))
+        return configuration
+    }
+
+    /// - Parameter source: where the settings came from, for reloads (SIGHUP, the config
+    ///   file changing).
+    static func run(settings: ServeSettings, source: ServeSettings.Source, values: [String: ServeSettings.Value],
+                    logger: Logger) async throws {
+        let configuration = try proxyConfiguration(settings, environment: source.environment)
+        let upstreams = configuration.upstreams
         if !settings.privatePatterns.isEmpty {
             logger.notice("private modules go direct to version control only", metadata: [
                 "private": "\(settings.privatePatterns)",
@@ -400,7 +412,7 @@ enum WarrenServe {
             logger.notice("supply-chain policy", metadata: ["rules": "\(settings.policy.count)", "vulnerabilities": "\(settings.vulnerabilities.rawValue)"])
         }
         let proxy = ModuleProxy(configuration: configuration, storage: storage, chain: chain, logger: logger, checksums: checksums,
-                                coordinator: opened.coordinator, index: opened.index, checksumLog: ownLog, policy: policy.isEmpty ? nil : policy)
+                                coordinator: opened.coordinator, index: opened.index, checksumLog: ownLog, policy: policy)
         let descriptors = DescriptorLimit.raiseSoftLimit()
         let limits = settings.clientLimits(descriptorLimit: descriptors)
         logger.notice("client connections limited", metadata: [
@@ -432,11 +444,13 @@ enum WarrenServe {
                 logger.notice("sign-in at /login", metadata: ["provider": "\(provider.displayName)", "redirect": "\(publicURL)/callback"])
             }
         }
+        let live = SharedMutex(ConfigurationReloader.Applied(settings: settings, values: values,
+                                                             fileStamp: source.configPath.flatMap(ConfigurationReloader.modificationDate)))
         let app = WarrenHTTPServer.makeApplication(
             settings: .init(host: settings.host, port: settings.port, pathPrefix: settings.pathPrefix,
                            hotResponseBytes: settings.memoryCacheBytes, limits: limits, accessLog: accessLog, downloads: downloads, tls: tls,
                             access: access, login: login, publicURL: settings.oidc.publicURL,
-                            console: settings.console, cacheLimits: settings.evictionLimits.isEnabled ? settings.evictionLimits : nil),
+                            console: settings.console, cacheLimits: { live.withLock { $0.settings.evictionLimits.isEnabled ? $0.settings.evictionLimits : nil } }),
             proxy: proxy, storage: storage, index: opened.index, metrics: metrics, logger: logger
         ) { port in
             let hostForURL = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
@@ -450,14 +464,14 @@ enum WarrenServe {
         let maintenance = StorageMaintenance(storage: storage, downloads: downloads, bucket: opened.bucket, coordinator: opened.coordinator,
                                              logger: logger)
         var services: [any Service] = [app, maintenance]
-        if let tls { services.append(CertificateReloader(store: tls, logger: logger)) }
+        let certificates = tls.map { CertificateReloader(store: $0, logger: logger) }
+        if let certificates { services.append(certificates) }
+        services.append(ConfigurationReloader(source: source, current: live, proxy: proxy, clients: clients, access: access, policy: policy,
+                                              accessLog: accessLog, certificates: certificates, logger: logger))
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
-        if let policy = proxy.policy, policy.vulnerabilities != .off { services.append(PolicyRefresher(policy: policy, logger: logger)) }
-        if settings.evictionLimits.isEnabled {
-            let evictor = CacheEvictor(storage: storage, index: opened.index, pins: opened.index as? any PinStore, hosted: settings.hosted,
-                                       limits: settings.evictionLimits, coordinator: opened.coordinator, logger: logger)
-            services.append(EvictionService(evictor: evictor, proxy: proxy, logger: logger))
-        }
+        services.append(PolicyRefresher(policy: policy, logger: logger))
+        services.append(EvictionService(live: live, storage: storage, index: opened.index, coordinator: opened.coordinator, proxy: proxy,
+                                        logger: logger))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

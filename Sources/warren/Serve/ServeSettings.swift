@@ -116,24 +116,35 @@ struct ServeSettings: Equatable {
 
     /// Resolves settings from the three sources. `flags` holds only flags actually given.
     static func resolve(flags: [String: String], environment: [String: String], configFile: String?) throws -> ServeSettings {
+        try resolve(effectiveValues(flags: flags, environment: environment, configFile: configFile))
+    }
+
+    /// Each key's value and where it came from (flags > WARREN_* > the config file), before
+    /// any is parsed: what a reload compares to see which keys changed.
+    static func effectiveValues(flags: [String: String], environment: [String: String],
+                                configFile: String?) throws -> [String: (source: String, value: String)] {
         var fileValues: [String: String] = [:]
         let configPath = configFile ?? environment["WARREN_CONFIG"]
         if let configPath {
             fileValues = try loadYAML(configPath)
         }
+        var out: [String: (source: String, value: String)] = [:]
+        for key in keys {
+            if let v = flags[key] {
+                out[key] = ("--\(key)", v)
+            } else if let v = environment[environmentName(key)] {
+                out[key] = (environmentName(key), v)
+            } else if let v = fileValues[key] {
+                out[key] = ("\(configPath ?? "config"): \(key)", v)
+            }
+        }
+        return out
+    }
+
+    static func resolve(_ values: [String: (source: String, value: String)]) throws -> ServeSettings {
         var settings = ServeSettings()
         for key in keys {
-            let source: String
-            let value: String
-            if let v = flags[key] {
-                (source, value) = ("--\(key)", v)
-            } else if let v = environment[environmentName(key)] {
-                (source, value) = (environmentName(key), v)
-            } else if let v = fileValues[key] {
-                (source, value) = ("\(configPath ?? "config"): \(key)", v)
-            } else {
-                continue
-            }
+            guard let (source, value) = values[key] else { continue }
             do {
                 try settings.apply(key, value)
             } catch {
