@@ -12,3 +12,6 @@ scripts/conformance-cluster.sh
 # A short pass of coverage-guided fuzzing over raw request bytes (the README gives the
 # longer run's figures).
 scripts/fuzz.sh 30
+# The release binary (static Swift runtime) serves a module where no toolchain can be
+# found (a release build: about 7 minutes on two cores).
+scripts/check-static-binary.sh "$(scripts/release.sh | tail -1 | cut -d' ' -f1)"

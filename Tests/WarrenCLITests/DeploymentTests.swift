@@ -29,7 +29,7 @@ import Testing
         if let line = overall, let range = line.range(of: "warren.service: ") {
             score = line[range.upperBound...].split(separator: " ").first.flatMap { Double($0) }
         }
-        #expect((score ?? 99) <= 2.0, "\(overall ?? "no score") \(security.stderr)")
+        #expect((score ?? 99) <= 1.5, "\(overall ?? "no score") \(security.stderr)")
         for setting in ["DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=warren", "NoNewPrivileges=yes",
                         "CapabilityBoundingSet=CAP_NET_BIND_SERVICE"] {
             #expect(unit.contains(setting), "\(setting)")
