@@ -33,6 +33,21 @@ echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/check.log")"
 echo "(a module graph downloaded, built and run)"
 echo "conformance: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/demo.log")"
 
+# warren mirror fills a fresh cache from the example module's go.mod alone (its build
+# graph by minimal version selection); then, with no upstream at all, the go command
+# downloads, builds and runs the module through Warren.
+kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+"$WARREN" mirror "$KIT/example-module/go.mod" --data-dir "$WORK/data-mirror" --upstream "file://$OUT/proxy" --sumdb off \
+  --no-progress > "$WORK/mirror.log" 2>&1 || { cat "$WORK/mirror.log"; exit 1; }
+"$WARREN" serve --listen 127.0.0.1:0 --upstream off --data-dir "$WORK/data-mirror" --sumdb off \
+  --log-level warning > "$WORK/warren-offline.out" 2> "$WORK/warren-offline.err" &
+PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/warren-offline.out" 2>/dev/null && break; sleep 0.1; done
+URL="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren-offline.out")"
+"$KIT/client-demo.sh" --corpus "$OUT" "$URL" > "$WORK/offline.log" 2>&1 || { cat "$WORK/mirror.log" "$WORK/offline.log"; exit 1; }
+echo "(warren mirror go.mod, then the module graph downloaded, built and run with --upstream off)"
+echo "conformance: $(tail -1 "$WORK/mirror.log"); offline $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/offline.log")"
+
 # Direct mode: Warren fetches from the kit's git corpus (reached through git's insteadOf
 # rewrites), and the go command must see exactly what it sees with GOPROXY=direct.
 kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true

@@ -92,7 +92,12 @@ import WarrenCore
         let log = nginx.errorLog
         #expect(log.contains("prematurely closed") || log.contains("reset by peer"), "nginx saw no broken answer: \(log.suffix(2000))")
 
-        // The bucket, the index and the checksum database agree on every zip.
+        // A zip goes to its client once verified, and into the bucket and the index just
+        // after: the surviving replicas finish those writes when they stop (a graceful stop
+        // drains them), and then the bucket, the index and the checksum database agree on
+        // every zip.
+        let survivors = Array(replicas.dropFirst())
+        try await offThread { for replica in survivors { replica.stop() } }
         let rows = try await offThread {
             try postgres.scalar("SELECT string_agg(module || ' ' || zip_hash, E'\\n') FROM module_versions WHERE zip_hash IS NOT NULL",
                                 database: database)

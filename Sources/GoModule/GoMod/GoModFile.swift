@@ -15,12 +15,46 @@ public struct GoModFile: Sendable, Equatable {
     public var requirements: [Requirement] = []
     public var excludes: [Requirement] = []
     public var retractions: [Retraction] = []
+    public var replacements: [Replacement] = []
+
+    /// A `replace` directive: `old [version] => new [version]`. Without a new version the
+    /// replacement is a directory on disk (nothing to fetch).
+    public struct Replacement: Sendable, Equatable {
+        public var oldPath: String
+        /// nil: every version of `oldPath`.
+        public var oldVersion: String?
+        public var newPath: String
+        public var newVersion: String?
+
+        public init(oldPath: String, oldVersion: String?, newPath: String, newVersion: String?) {
+            self.oldPath = oldPath
+            self.oldVersion = oldVersion
+            self.newPath = newPath
+            self.newVersion = newVersion
+        }
+    }
+
+    /// Where `path@version` really comes from under this file's replacements (a
+    /// version-specific one wins over a wildcard), or nil for a directory replacement.
+    public func replaced(_ path: String, _ version: String) -> (path: String, version: String)? {
+        let match = replacements.first { $0.oldPath == path && $0.oldVersion == version }
+            ?? replacements.first { $0.oldPath == path && $0.oldVersion == nil }
+        guard let match else { return (path, version) }
+        guard let newVersion = match.newVersion else { return nil }
+        return (match.newPath, newVersion)
+    }
 
     public struct Requirement: Sendable, Equatable {
         public var path: String
         public var version: String
         /// Marked `// indirect`.
         public var indirect: Bool
+
+        public init(path: String, version: String, indirect: Bool = false) {
+            self.path = path
+            self.version = version
+            self.indirect = indirect
+        }
     }
 
     /// A `retract` directive: one version (low == high) or an inclusive interval.

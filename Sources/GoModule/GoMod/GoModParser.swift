@@ -207,7 +207,17 @@ public enum GoModParser {
                 let rationale = directiveComment(line, block)
                 let (low, high) = try versionInterval(args, line)
                 file.retractions.append(GoModFile.Retraction(low: low, high: high, rationale: rationale))
-            case "replace", "godebug", "tool", "ignore":
+            case "replace":
+                // old [v] => new [v]
+                guard let arrow = args.firstIndex(where: { $0.text == "=>" }), (1...2).contains(arrow), (1...2).contains(args.count - arrow - 1) else {
+                    throw fail(line, "usage: replace module/path [v1.2.3] => other/module v1.4.5 or directory")
+                }
+                let oldPath = try unquote(args[0], line)
+                let oldVersion = arrow == 2 ? try canonicalVersion(try unquote(args[1], line), verb: verb, line) : nil
+                let newPath = try unquote(args[arrow + 1], line)
+                let newVersion = args.count - arrow - 1 == 2 ? try canonicalVersion(try unquote(args[arrow + 2], line), verb: verb, line) : nil
+                file.replacements.append(GoModFile.Replacement(oldPath: oldPath, oldVersion: oldVersion, newPath: newPath, newVersion: newVersion))
+            case "godebug", "tool", "ignore":
                 // Accepted; their content does not affect what a proxy serves.
                 guard !args.isEmpty else { throw fail(line, "usage: \(verb) ...") }
             default:

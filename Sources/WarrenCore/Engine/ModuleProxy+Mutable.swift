@@ -50,7 +50,7 @@ extension ModuleProxy {
         return SmallArtifact(bytes: bytes, metadata: metadata, status: .stale)
     }
 
-    func refresh(_ key: StorageKey, endpoint: String, transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {
+    func refresh(_ key: StorageKey, endpoint: String, transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {
         guard let request = key.upstreamRequest else { throw ProxyError.internalError("no upstream request for \(key)") }
         let (bytes, origin) = try await fetchSmall(request, endpoint: endpoint, module: key.moduleName, version: nil, transform)
         let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: origin)

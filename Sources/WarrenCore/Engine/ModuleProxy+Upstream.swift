@@ -5,7 +5,7 @@ extension ModuleProxy {
     /// Fetches a small artifact through the chain, collecting and validating it per
     /// upstream, so that a malformed answer falls through like a failure.
     func fetchSmall(_ request: ProxyRequest, endpoint: String, module: String, version: String?,
-                    _ transform: @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> ([UInt8], String) {
+                    _ transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> ([UInt8], String) {
         do {
             return try await chain.first(request, endpoint: endpoint) { upstream, response in
                 let bytes = try await response.body.collect(limit: Self.smallLimit)

@@ -96,6 +96,12 @@ public final class ModuleProxy: Sendable {
         return names
     }
 
+    /// Each upstream's circuit, recent failures and p95, in chain order (the status page,
+    /// `/readyz`).
+    public func upstreamHealth() -> [UpstreamHealth.Snapshot] {
+        chain.health.snapshots(upstreamNames)
+    }
+
     /// Waits for zip downloads in progress (graceful shutdown).
     public func drain() async {
         await prefetcher.drain()

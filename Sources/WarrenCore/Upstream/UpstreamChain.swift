@@ -19,9 +19,12 @@ public struct UpstreamChain: Sendable {
     let privatePatterns: ModulePathPatterns
     let privateUpstream: (any Upstream)?
     let logger: Logger
+    /// Each upstream's recent record and circuit, and the hedging budget (kept across reloads).
+    public let health: UpstreamHealthBook
 
     public init(entries: [Entry], privatePatterns: ModulePathPatterns = ModulePathPatterns(""), privateUpstream: (any Upstream)? = nil,
-                logger: Logger) {
+                health: UpstreamHealthBook = UpstreamHealthBook(), logger: Logger) {
+        self.health = health
         self.entries = entries
         self.privatePatterns = privatePatterns
         self.privateUpstream = privateUpstream
@@ -33,7 +36,7 @@ public struct UpstreamChain: Sendable {
     ///   kept when direct mode's configuration is unchanged so its git mirrors' state and
     ///   locks carry over.
     public static func make(_ list: ProxyList, client: HTTPClientFactory, configuration: ProxyConfiguration, logger: Logger,
-                            reusing previous: UpstreamChain? = nil) -> UpstreamChain {
+                            health: UpstreamHealthBook = UpstreamHealthBook(), reusing previous: UpstreamChain? = nil) -> UpstreamChain {
         let httpUpstream = { @Sendable (url: String) -> any Upstream in
             HTTPProxyUpstream(baseURL: url, client: client.client(for: url), headerTimeout: configuration.headerTimeout,
                               totalTimeout: configuration.totalTimeout, retries: configuration.retries, logger: logger)
@@ -62,7 +65,7 @@ public struct UpstreamChain: Sendable {
             return Entry(upstream: upstream, fallBackOnError: entry.fallBackOnError)
         }
         return UpstreamChain(entries: entries, privatePatterns: privatePatterns,
-                             privateUpstream: privatePatterns.isEmpty ? nil : direct, logger: logger)
+                             privateUpstream: privatePatterns.isEmpty ? nil : direct, health: previous?.health ?? health, logger: logger)
     }
 
     /// The direct upstream (for `direct` entries and private modules), if there is one.
@@ -79,32 +82,154 @@ public struct UpstreamChain: Sendable {
     /// Runs `operation` against each upstream in turn until one succeeds, following the
     /// fall-through rules. On failure, throws the most informative failure, ranked as the
     /// go command ranks them: a real error beats "not found".
+    ///
+    /// Where `|` lets any failure move on anyway, two things spare clients a bad upstream:
+    /// one whose circuit is open (`UpstreamHealth`) is skipped, and for small idempotent
+    /// requests (`list`, `@latest`, `.info`, `.mod`, queries) the next upstream is asked
+    /// too once the current one has taken longer than its recent 95th percentile (a
+    /// hedge, within `HedgeBudget`), the first good answer winning. After `,` nothing is
+    /// skipped or hedged: the go command's semantics stay exact.
     public func first<T: Sendable>(_ request: ProxyRequest, endpoint: String,
-                                   _ operation: (any Upstream, UpstreamResponse) async throws -> T) async throws(UpstreamFailure) -> (T, String) {
+                                   _ operation: @escaping @Sendable (any Upstream, UpstreamResponse) async throws -> T)
+        async throws(UpstreamFailure) -> (T, String) {
         var best: UpstreamFailure?
-        for entry in entries(for: request) {
-            let upstream = entry.upstream
-            let start = ContinuousClock.now
-            do throws(UpstreamFailure) {
-                let value: T
-                do {
-                    let response = try await upstream.fetch(request)
-                    value = try await operation(upstream, response)
-                } catch {
-                    throw UpstreamFailure.classify(error)
-                }
-                record(upstream.name, endpoint: endpoint, outcome: "ok", since: start)
-                return (value, upstream.name)
-            } catch {
-                record(upstream.name, endpoint: endpoint, outcome: error.kind, since: start)
-                if !error.isNotFound {
-                    logger.warning("upstream failed", metadata: ["upstream": "\(upstream.name)", "path": "\(request.proxyPath)", "error": "\(error)"])
-                }
+        let list = entries(for: request)
+        let small = Self.hedgeable.contains(endpoint)
+        if small { health.hedging.countRequest() }
+        var i = 0
+        while i < list.count {
+            let entry = list[i]
+            let record = health.health(entry.upstream.name)
+            if entry.fallBackOnError, !record.admits() {
+                MetricHandles.counter("warren_upstream_skipped_total", [("upstream", entry.upstream.name)]).increment()
+                let wait = record.openFor().map { Int(($0.components.seconds)) } ?? 0
+                let skipped = UpstreamFailure.failed(message: "\(entry.upstream.name): skipped after repeated failures (circuit open; probed again in \(wait) s)")
+                if Self.explainsMore(skipped, than: best) { best = skipped }
+                i += 1
+                continue
+            }
+            let outcome: Outcome<T>
+            if small, entry.fallBackOnError, i + 1 < list.count, let delay = record.hedgeDelay(), health.hedging.isEnabled {
+                outcome = await hedged(request, endpoint: endpoint, primary: entry, secondary: list[i + 1], after: delay, operation)
+            } else {
+                outcome = .single(await attempt(request, endpoint: endpoint, entry: entry, small: small, operation))
+            }
+            switch outcome {
+            case .single(.success(let value)):
+                return (value, entry.upstream.name)
+            case .hedgeWon(let value, let name):
+                return (value, name)
+            case .single(.failure(let error)):
                 if Self.explainsMore(error, than: best) { best = error }
-                if !entry.fallBackOnError && !error.isNotFound { break }
+                if !entry.fallBackOnError && !error.isNotFound { throw best ?? error }
+                i += 1
+            case .bothFailed(let first, let second):
+                if Self.explainsMore(first, than: best) { best = first }
+                if Self.explainsMore(second, than: best) { best = second }
+                if !list[i + 1].fallBackOnError && !second.isNotFound { throw best ?? second }
+                i += 2
             }
         }
         throw best ?? .failed(message: "no upstream configured")
+    }
+
+    /// Endpoints small and idempotent enough to hedge.
+    static let hedgeable: Set<String> = ["list", "latest", "info", "mod", "query"]
+
+    /// What a hedged race reports, as it happens.
+    enum HedgeEvent<T: Sendable>: Sendable {
+        case primary(Result<T, UpstreamFailure>)
+        case secondary(Result<T, UpstreamFailure>)
+        case hedgeNotSent
+    }
+
+    enum Outcome<T: Sendable>: Sendable {
+        case single(Result<T, UpstreamFailure>)
+        /// The hedge answered first (or the primary did, once the hedge was under way).
+        case hedgeWon(T, String)
+        /// Both were asked and both failed.
+        case bothFailed(UpstreamFailure, UpstreamFailure)
+    }
+
+    /// One upstream, once: metrics, the log line of a failure, and its health record.
+    func attempt<T: Sendable>(_ request: ProxyRequest, endpoint: String, entry: Entry, small: Bool,
+                              _ operation: @Sendable (any Upstream, UpstreamResponse) async throws -> T) async -> Result<T, UpstreamFailure> {
+        let upstream = entry.upstream
+        let record = health.health(upstream.name)
+        let start = ContinuousClock.now
+        do {
+            let response = try await upstream.fetch(request)
+            let value = try await operation(upstream, response)
+            self.record(upstream.name, endpoint: endpoint, outcome: "ok", since: start)
+            record.succeeded(latency: small ? ContinuousClock.now - start : nil)
+            return .success(value)
+        } catch {
+            let failure = UpstreamFailure.classify(error)
+            if Task.isCancelled {
+                // Lost a hedge race: neither a failure of the upstream nor an answer.
+                record.abandoned()
+                return .failure(failure)
+            }
+            self.record(upstream.name, endpoint: endpoint, outcome: failure.kind, since: start)
+            switch failure {
+            case .failed, .timedOut:
+                if record.failed() {
+                    logger.warning("upstream skipped after repeated failures (circuit open)", metadata: ["upstream": "\(upstream.name)"])
+                }
+            default:
+                record.succeeded(latency: nil)
+            }
+            if !failure.isNotFound {
+                logger.warning("upstream failed", metadata: ["upstream": "\(upstream.name)", "path": "\(request.proxyPath)", "error": "\(failure)"])
+            }
+            return .failure(failure)
+        }
+    }
+
+    /// The primary alone, unless it is still silent after `delay`: then the secondary too,
+    /// and the first success wins (the loser is cancelled). A primary that fails before
+    /// the delay ends the race without a hedge (the loop moves on as usual).
+    func hedged<T: Sendable>(_ request: ProxyRequest, endpoint: String, primary: Entry, secondary: Entry, after delay: Duration,
+                             _ operation: @escaping @Sendable (any Upstream, UpstreamResponse) async throws -> T) async -> Outcome<T> {
+        typealias Event = HedgeEvent<T>
+        let hedging = health.hedging
+        return await withTaskGroup(of: Event.self) { group -> Outcome<T> in
+            group.addTask { .primary(await attempt(request, endpoint: endpoint, entry: primary, small: true, operation)) }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return .hedgeNotSent
+                }
+                guard hedging.take() else { return .hedgeNotSent }
+                MetricHandles.counter("warren_upstream_hedges_total", [("upstream", secondary.upstream.name)]).increment()
+                return .secondary(await attempt(request, endpoint: endpoint, entry: secondary, small: true, operation))
+            }
+            var primaryFailure: UpstreamFailure?
+            var secondaryFailure: UpstreamFailure?
+            var hedgeSent = true
+            while let event = await group.next() {
+                switch event {
+                case .primary(.success(let value)):
+                    group.cancelAll()
+                    return .hedgeWon(value, primary.upstream.name)
+                case .secondary(.success(let value)):
+                    group.cancelAll()
+                    MetricHandles.counter("warren_upstream_hedges_won_total", [("upstream", secondary.upstream.name)]).increment()
+                    return .hedgeWon(value, secondary.upstream.name)
+                case .primary(.failure(let error)):
+                    primaryFailure = error
+                    // No hedge yet: stop waiting for one; the loop asks the next as usual.
+                    if secondaryFailure == nil { group.cancelAll() }
+                case .secondary(.failure(let error)):
+                    secondaryFailure = error
+                case .hedgeNotSent:
+                    hedgeSent = false
+                }
+            }
+            if let primaryFailure, let secondaryFailure, hedgeSent { return .bothFailed(primaryFailure, secondaryFailure) }
+            return .single(.failure(primaryFailure ?? .failed(message: "\(primary.upstream.name): no answer")))
+        }
     }
 
     /// Which failure to report when every upstream failed, after the go command's ranking:

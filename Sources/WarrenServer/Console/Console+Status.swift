@@ -41,9 +41,10 @@ extension Console {
 
     func upstreamTable(now: MetricsSnapshot, base: MetricsSnapshot) -> String {
         var out = "<h2>Upstreams</h2><table id=\"upstreams\"><thead><tr><th>Upstream</th><th class=\"num\">Requests</th><th class=\"num\">Errors</th>"
-            + "<th class=\"num\">Recent errors</th><th class=\"num\">Mean latency</th><th>Health</th></tr></thead><tbody>"
+            + "<th class=\"num\">Recent errors</th><th class=\"num\">Mean latency</th><th class=\"num\">p95 (small)</th><th>Circuit</th><th>Health</th></tr></thead><tbody>"
         let names = proxy.upstreamNames
-        guard !names.isEmpty else { return out + "<tr><td colspan=\"6\">none (hosted modules only)</td></tr></tbody></table>" }
+        guard !names.isEmpty else { return out + "<tr><td colspan=\"8\">none (hosted modules only)</td></tr></tbody></table>" }
+        let circuits = Dictionary(proxy.upstreamHealth().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in names {
             let total = now.sum("warren_upstream_requests_total", ["upstream": name])
             // As the WarrenUpstreamFailing alert counts them: failures, timeouts and refusals.
@@ -69,7 +70,9 @@ extension Console {
                 health = "<span class=\"tag bad\">failing</span>"
             }
             out += "<tr><td>\(HTMLText.escaped(name))</td><td class=\"num\">\(Int64(total))</td><td class=\"num\">\(Int64(errors))</td>"
-                + "<td class=\"num\">\(Int64(recentErrors))</td><td class=\"num\">\(count > 0 ? ConsoleHTML.number(1000 * sum / count) + " ms" : "–")</td><td>\(health)</td></tr>"
+                + "<td class=\"num\">\(Int64(recentErrors))</td><td class=\"num\">\(count > 0 ? ConsoleHTML.number(1000 * sum / count) + " ms" : "–")</td>"
+                + "<td class=\"num\">\(circuits[name]?.p95.map { ConsoleHTML.number($0 / .milliseconds(1)) + " ms" } ?? "–")</td>"
+                + "<td>\(circuits[name].map { $0.circuit == .closed ? "closed" : "<span class=\"tag bad\">\($0.circuit.rawValue)</span>" } ?? "–")</td><td>\(health)</td></tr>"
         }
         return out + "</tbody></table>"
     }

@@ -94,8 +94,13 @@ public struct ProxyResponder: HTTPResponder {
         case "/healthz":
             return log.finish(Self.text(.ok, "ok"), endpoint: "healthz")
         case "/readyz":
+            // `?verbose` adds the upstreams, reported but not judged: a replica whose
+            // upstream is down still serves everything it holds.
             let problem = await storage.readinessProblem()
-            return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, problem ?? "ready"), endpoint: "readyz")
+            let verbose = request.uri.query?.split(separator: "&").contains("verbose") == true
+            let upstreams = verbose ? proxy.upstreamHealth().map(Self.readinessLine).joined(separator: "\n") : ""
+            return log.finish(Self.text(problem == nil ? .ok : .serviceUnavailable, (problem ?? "ready") + (upstreams.isEmpty ? "" : "\n" + upstreams)),
+                              endpoint: "readyz")
         case "/login", "/callback", "/logout":
             guard let login else { break }
             guard request.method == .get else {
@@ -327,6 +332,12 @@ public struct ProxyResponder: HTTPResponder {
         log.cache = served.cacheStatus.rawValue
         return await ResponseBuilder(threadPool: threadPool, channel: context.channel, zeroCopy: zeroCopy, hot: hot, logger: logger)
             .build(served, request: request, head: request.method == .head, log: log, endpoint: endpoint)
+    }
+
+    /// `upstream NAME: closed, p95 12 ms, 0 of 50 recent requests failed`
+    static func readinessLine(_ h: UpstreamHealth.Snapshot) -> String {
+        let p95 = h.p95.map { " p95 \(Int(($0 / .milliseconds(1)).rounded())) ms," } ?? ""
+        return "upstream \(h.name): \(h.circuit.rawValue),\(p95) \(h.recentFailures) of \(h.recentOutcomes) recent requests failed"
     }
 
     static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

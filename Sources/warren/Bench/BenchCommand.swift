@@ -111,10 +111,14 @@ struct BenchCommand: AsyncParsableCommand {
 /// `[#####.....] 45/120` redrawn in place on standard error.
 final class ProgressBar: @unchecked Sendable {
     private let enabled: Bool
+    private let unit: String
     private let lock = NSLock()
     private var last = -1
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, unit: String = "requests") {
+        self.enabled = enabled
+        self.unit = unit
+    }
 
     func update(_ done: Int, _ total: Int) {
         guard enabled, total > 0 else { return }
@@ -124,7 +128,7 @@ final class ProgressBar: @unchecked Sendable {
         let filled = done * width / total
         guard filled != last || done == total else { return }
         last = filled
-        FileHandleWriter.writeToStandardError("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total) requests")
+        FileHandleWriter.writeToStandardError("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total) \(unit)")
     }
 
     func finish() {

@@ -221,6 +221,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve the web console under /-/ (modules, status, and admin pages for admins). (default: on)", valueName: "on|off"))
     var console: String?
 
+    @Option(name: .customLong("upstream-failures"), help: ArgumentHelp("Failures in a row (errors, timeouts) after which an upstream followed by '|' is skipped for the cool-down, then probed. (default: 5)", valueName: "n|off"))
+    var upstreamFailures: String?
+
+    @Option(name: .customLong("upstream-cooldown"), help: ArgumentHelp("How long an upstream whose circuit opened is skipped before it is probed again; doubles while probes fail, up to 5m. (default: 30s)", valueName: "duration"))
+    var upstreamCooldown: String?
+
+    @Option(name: .customLong("hedge-budget"), help: ArgumentHelp("Ask the next upstream after '|' too when list, @latest, .info or .mod takes longer than the current one's recent p95; at most this percentage of extra requests. 0 turns it off. (default: 10)", valueName: "percent"))
+    var hedgeBudget: String?
+
     func givenFlags() -> [String: String] {
         let pairs: [(String, String?)] = [
             ("listen", listen), ("upstream", upstream), ("data-dir", dataDir), ("list-ttl", listTTL),
@@ -244,7 +253,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
-            ("console", console),
+            ("console", console), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -389,7 +398,7 @@ enum WarrenServe {
             await opened.shutdown()
             throw ExitCode(2)
         }
-        let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger)
+        let chain = UpstreamChain.make(upstreams, client: clients, configuration: configuration, logger: logger, health: settings.upstreamHealth)
         let checksums = checksumDatabases(settings: settings, storage: storage, client: clients, logger: logger)
         let ownLog: ChecksumLog?
         do {

@@ -45,6 +45,11 @@ struct ServeSettings: Equatable {
     var vulnerabilities = ModulePolicy.VulnerabilityMode.warn
     /// Serve the web console under /-/.
     var console = true
+    /// Failures in a row that open an upstream's circuit (nil: never), and for how long.
+    var upstreamFailures: Int? = 5
+    var upstreamCooldown: Double = 30
+    /// Extra hedged requests allowed, in percent of small upstream requests (0: none).
+    var hedgeBudget: Double = 10
     /// Modules served only from what was published to Warren (`--hosted`).
     var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
@@ -104,7 +109,7 @@ struct ServeSettings: Equatable {
         "public-url", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "oidc-username-claim", "oidc-groups-claim",
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
-        "cache-max-size", "cache-max-age", "cache-min-age", "console",
+        "cache-max-size", "cache-max-age", "cache-min-age", "console", "upstream-failures", "upstream-cooldown", "hedge-budget",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -213,6 +218,20 @@ struct ServeSettings: Equatable {
             cacheMinAge = try Self.parseDuration(value)
         case "console":
             console = try Self.parseSwitch(value)
+        case "upstream-failures":
+            if value == "off" {
+                upstreamFailures = nil
+            } else {
+                guard let n = Int(value), n >= 1 else { throw Problem(description: "want a number of failures (1 or more), or off") }
+                upstreamFailures = n
+            }
+        case "upstream-cooldown":
+            upstreamCooldown = try Self.parsePositiveDuration(value)
+        case "hedge-budget":
+            guard let p = Double(value.hasSuffix("%") ? String(value.dropLast()) : value), p >= 0, p <= 100 else {
+                throw Problem(description: "want a percentage from 0 (off) to 100")
+            }
+            hedgeBudget = p
         case "policy":
             policy = try value.split(whereSeparator: { $0 == "\n" || $0 == ";" })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -378,6 +397,13 @@ struct ServeSettings: Equatable {
         }
         guard !out.isEmpty else { throw Problem(description: "want off, sum.golang.org, or NAME+HASH+KEY [URL]") }
         return out
+    }
+
+    /// The circuit breaker's and hedging's settings.
+    var upstreamHealth: UpstreamHealthBook {
+        let breaker = upstreamFailures.map { UpstreamHealth.Settings(failureThreshold: $0, cooldown: .milliseconds(Int64(upstreamCooldown * 1000)),
+                                                                   maxCooldown: .milliseconds(Int64(max(upstreamCooldown, 300) * 1000))) } ?? .off
+        return UpstreamHealthBook(settings: breaker, hedging: HedgeBudget(percent: hedgeBudget))
     }
 
     var evictionLimits: CacheEvictor.Limits {

@@ -25,6 +25,8 @@ final class FaultyUpstream: @unchecked Sendable {
         case gatedBody(afterBytes: Int, gate: Gate)
         /// Answer nothing until the test opens `gate`, then answer normally.
         case gated(Gate)
+        /// Every `n`th request (of any path) waits this long: a p99 far above the p50.
+        case slowEvery(Int, Double)
     }
 
     /// Holds part of an answer back until the test says so: an event, not a delay.
@@ -32,6 +34,9 @@ final class FaultyUpstream: @unchecked Sendable {
 
     let root: String
     private let faults = Mutex<[String: Fault]>([:])
+    /// The fault of every path that has none of its own.
+    private let defaultFault = Mutex<Fault?>(nil)
+    private let requestNumber = Mutex(0)
     private let counts = Mutex<[String: Int]>([:])
     private var task: Task<Void, any Error>?
     private(set) var port = 0
@@ -43,7 +48,11 @@ final class FaultyUpstream: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
 
     func setFault(_ path: String, _ fault: Fault?) { faults.withLock { $0[path] = fault } }
-    func clearFaults() { faults.withLock { $0 = [:] } }
+    func clearFaults() {
+        faults.withLock { $0 = [:] }
+        defaultFault.withLock { $0 = nil }
+    }
+    func setDefaultFault(_ fault: Fault?) { defaultFault.withLock { $0 = fault } }
     func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
     /// Requests of any path.
     var totalCount: Int { counts.withLock { $0.values.reduce(0, +) } }
@@ -78,7 +87,11 @@ final class FaultyUpstream: @unchecked Sendable {
             let raw = String(request.uri.path.dropFirst())
             let path = raw.removingPercentEncoding ?? raw
             owner.counts.withLock { $0[path, default: 0] += 1 }
-            let fault = owner.faults.withLock { $0[path] }
+            let number = owner.requestNumber.withLock { n in n += 1; return n }
+            let fault = owner.faults.withLock { $0[path] } ?? owner.defaultFault.withLock { $0 }
+            if case .slowEvery(let n, let seconds)? = fault, number % n == 0 {
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            }
             if case .gated(let gate)? = fault {
                 await gate.wait()
             }

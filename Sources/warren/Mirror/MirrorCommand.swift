@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import GoModule
+import Logging
+import WarrenCore
+
+/// `warren mirror`: fills Warren's cache ahead of need, through the same engine (and so
+/// the same verification) as `warren serve`, on the same storage and database — safe
+/// while a server runs on them.
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "Fetch modules into the cache before anyone asks: module@version, go.mod files (their whole build graph), go.sum files, or the most downloaded.",
+        discussion: """
+            A go.mod is resolved with minimal version selection from what the upstream serves (its replace and exclude \
+            directives apply): every go.mod of the graph is fetched, and the zip of every selected version. What is \
+            already stored is skipped, so an interrupted mirror resumes. Versions found deeper in a graph that cannot be \
+            had are reported; exit status 1 if a named one (an argument, a go.sum line, a go.mod's own requirement) fails.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("module@version, a go.mod file, or a go.sum file.", valueName: "source"))
+    var sources: [String] = []
+    @Option(help: ArgumentHelp("Also the N most downloaded versions (from the index): each module's list and @latest refreshed, and its latest version fetched.", valueName: "n"))
+    var top: Int?
+    @Option(help: ArgumentHelp("Versions fetched at a time. (default: 4)", valueName: "n"))
+    var concurrency = 4
+    @Option(help: ArgumentHelp("Upstream requests per second at most. (default: no limit)", valueName: "n"))
+    var rate: Double?
+    @Flag(name: .customLong("progress"), inversion: .prefixedNo, help: "A progress bar on a terminal (default), or a log line per version.")
+    var progress = isatty(2) != 0
+    @OptionGroup var options: StorageOptions
+    @Option(help: ArgumentHelp("As for warren serve.", valueName: "list"))
+    var upstream: String?
+    @Option(help: ArgumentHelp("As for warren serve (repeatable).", valueName: "db"))
+    var sumdb: [String] = []
+    @Option(help: ArgumentHelp("As for warren serve.", valueName: "patterns"))
+    var nosumdb: String?
+    @Option(name: .customLong("private"), help: ArgumentHelp("As for warren serve.", valueName: "patterns"))
+    var privatePatterns: String?
+
+    func validate() throws {
+        if sources.isEmpty && top == nil { throw ValidationError("name what to mirror: module@version, go.mod or go.sum files, or --top N") }
+        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        var flags = options.flags
+        for (key, value) in [("upstream", upstream), ("nosumdb", nosumdb), ("private", privatePatterns),
+                             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ","))] {
+            if let value { flags[key] = value }
+        }
+        var logger = Logger(label: "warren")
+        logger.logLevel = .warning
+        let settings: ServeSettings
+        let engine: MirrorEngine
+        do {
+            settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: options.config)
+            engine = try await MirrorEngine.open(settings: settings, logger: logger)
+        } catch {
+            printError("warren mirror: \(error)")
+            throw ExitCode(2)
+        }
+        let mirror = ModuleMirror(proxy: engine.proxy, concurrency: concurrency, rate: rate)
+        var items: [ModuleMirror.Item] = []
+        var planFailures: [(item: ModuleMirror.Item, reason: String)] = []
+        do {
+            for source in sources {
+                let (found, failed) = try await Self.items(from: source, mirror: mirror)
+                items += found
+                planFailures += failed
+            }
+            if let top {
+                items += try await Self.topItems(top, proxy: engine.proxy, index: engine.opened.index)
+            }
+        } catch {
+            printError("warren mirror: \(error)")
+            await engine.shutdown()
+            throw ExitCode(2)
+        }
+        items = Self.merge(items)
+        let bar = ProgressBar(enabled: progress, unit: "versions")
+        let report = await mirror.fetch(items) { done, total, item, failure in
+            if progress {
+                bar.update(done, total)
+            } else {
+                print("\(done)/\(total) \(item.module)@\(item.version)\(item.zip ? "" : " (go.mod)")" + (failure.map { ": " + $0 } ?? ""))
+            }
+        }
+        bar.finish()
+        await engine.shutdown()
+        let failures = planFailures + report.failures
+        for f in failures {
+            printError("warren mirror: \(f.item.module)@\(f.item.version)\(f.item.zip ? "" : " (go.mod only)"): \(f.reason)")
+        }
+        let zips = items.filter(\.zip).count
+        print("mirrored \(report.fetched) of \(items.count) versions (\(zips) with zips); \(failures.count) failed")
+        if failures.contains(where: \.item.named) { throw ExitCode(1) }
+    }
+
+    /// What one argument names.
+    static func items(from source: String, mirror: ModuleMirror) async throws -> ([ModuleMirror.Item], [(item: ModuleMirror.Item, reason: String)]) {
+        let name = (source as NSString).lastPathComponent
+        if name == "go.sum" || name.hasSuffix(".sum") {
+            let text = try String(contentsOfFile: source, encoding: .utf8)
+            return (ModuleMirror.items(goSum: text), [])
+        }
+        if name == "go.mod" || name.hasSuffix(".mod") {
+            let text = try String(contentsOfFile: source, encoding: .utf8)
+            let file = try GoModParser.parse(text, fileName: source)
+            let graph = await mirror.graph(of: file)
+            return (graph.items, graph.failures)
+        }
+        guard let at = source.lastIndex(of: "@") else {
+            throw ValidationError("\(source): want module@version, or a go.mod or go.sum file")
+        }
+        let module = String(source[..<at]), version = String(source[source.index(after: at)...])
+        try PathRules.checkModulePath(module)
+        guard ModuleVersion.canonical(version) == version else { throw ValidationError("\(source): \(version) is not a canonical version") }
+        // The version itself, and the build graph its go.mod describes.
+        var main = GoModFile()
+        main.requirements = [GoModFile.Requirement(path: module, version: version, indirect: false)]
+        let graph = await mirror.graph(of: main)
+        return (graph.items, graph.failures)
+    }
+
+    /// The modules of the N most downloaded versions: each one's latest version.
+    static func topItems(_ n: Int, proxy: ModuleProxy, index: any MetadataIndex) async throws -> [ModuleMirror.Item] {
+        var modules: [String] = []
+        for v in try await index.mostDownloaded(limit: n) where !modules.contains(v.module) { modules.append(v.module) }
+        var out: [ModuleMirror.Item] = []
+        for module in modules {
+            _ = try? await proxy.serve(.list(module: module))
+            guard let latest = try? await proxy.serve(.latest(module: module)),
+                  let info = try? JSONSerialization.jsonObject(with: Data(try await ModuleMirror.bytes(latest))) as? [String: Any],
+                  let version = info["Version"] as? String else { continue }
+            out.append(ModuleMirror.Item(module: module, version: version, zip: true))
+        }
+        return out
+    }
+
+    /// One item per version; the zip wanted if any source wanted it.
+    static func merge(_ items: [ModuleMirror.Item]) -> [ModuleMirror.Item] {
+        var merged: [String: ModuleMirror.Item] = [:]
+        var order: [String] = []
+        for item in items {
+            let key = item.module + "@" + item.version
+            guard var known = merged[key] else {
+                merged[key] = item
+                order.append(key)
+                continue
+            }
+            known.zip = known.zip || item.zip
+            known.named = known.named || item.named
+            merged[key] = known
+        }
+        return order.compactMap { merged[$0] }
+    }
+}
