@@ -17,6 +17,8 @@ public final class ChecksumDatabases: Sendable {
     /// may change them.
     public var unverified: ModulePathPatterns { unverifiedPatterns.withLock { $0 } }
     private let unverifiedPatterns: Mutex<ModulePathPatterns>
+    /// Told of every mismatch refused (events for webhooks).
+    let mismatches = ProxyEvents()
     /// Verified go.sum lines never change: kept (bounded) so a `.zip` after its `.mod`
     /// costs no second lookup.
     let known = MemoryCache<String, ExpectedSums>(capacity: 4 << 20)
@@ -130,6 +132,8 @@ public final class ChecksumDatabases: Sendable {
         guard expected == actual else {
             MetricHandles.counter("warren_checksum_verifications_total", [("result", "mismatch")]).increment()
             MetricHandles.counter("warren_checksum_mismatches_total", [("artifact", what)]).increment()
+            mismatches.emit(.checksumMismatch(module: module, version: version, artifact: what,
+                                              detail: "\(sums.database) has \(expected), the upstream sent \(actual)"))
             logger.error("checksum mismatch: refusing what the upstream sent", metadata: [
                 "module": "\(name)", "downloaded": "\(actual)", "\(sums.database)": "\(expected)",
             ])

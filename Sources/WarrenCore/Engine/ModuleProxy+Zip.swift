@@ -268,6 +268,7 @@ extension ModuleProxy {
             throw ProxyError.upstreamFailed("upstream zip for \(module)@\(version) does not match its .mod (go.mod differs)")
         }
         try await logFetched(module: module, version: version, zipHash: verified.hash, modHash: Hash1.hashGoMod(goMod))
+        events.emit(.cached(module: module, version: version, origin: origin))
         return ArtifactMetadata(size: written, hash: verified.hash, storedAt: Self.now(), origin: origin)
     }
 }

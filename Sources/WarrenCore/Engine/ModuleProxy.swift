@@ -42,6 +42,9 @@ public final class ModuleProxy: Sendable {
     let refusals = RecentRefusals()
     /// Publishes and deletes of one version, one at a time in this process.
     let publishLocks = KeyedLock<StorageKey>()
+    /// Versions cached and published, checksum mismatches, upstreams going down and up:
+    /// what webhooks deliver.
+    public let events = ProxyEvents()
 
     /// Largest `.info`, `list` or `@latest` accepted from an upstream.
     static let smallLimit = 1 << 20
@@ -61,6 +64,9 @@ public final class ModuleProxy: Sendable {
         self.logger = logger
         self.threadPool = threadPool
         self.memory = MemoryCache(capacity: configuration.memoryCacheBytes)
+        let events = self.events
+        checksums?.mismatches.listen { events.emit($0) }
+        chain.health.events.listen { events.emit($0) }
         self.downloads = DownloadRegistry(coordinator: coordinator, onCommitFailure: { [logger] key, error in
             logger.error("a verified zip could not be stored; it will be fetched again", metadata: [
                 "artifact": "\(key.relativePath)", "error": "\(error)"])

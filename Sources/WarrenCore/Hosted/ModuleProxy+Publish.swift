@@ -60,6 +60,7 @@ extension ModuleProxy {
             try await storeSmallParts(module: module, version: version, checked: checked, time: time, publisher: publisher, onlyMissing: false)
             try await storeZip(upload, key: zipKey, hash: checked.zipHash, publisher: publisher)
             logger.notice("published", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(publisher)", "h1": "\(checked.zipHash)"])
+            events.emit(.published(module: module, version: version, publisher: publisher))
             return PublishResult(module: module, version: version, zipHash: checked.zipHash, modHash: checked.modHash, created: true)
         }
     }

@@ -52,13 +52,16 @@ public final class UpstreamHealth: Sendable {
     public let name: String
     let settings: Settings
     private let state: Mutex<State>
+    /// Told when the circuit opens and when it closes again.
+    let events: ProxyEvents
     static let keptOutcomes = 50
     static let keptLatencies = 64
     static let minimumLatencies = 8
 
-    init(name: String, settings: Settings) {
+    init(name: String, settings: Settings, events: ProxyEvents) {
         self.name = name
         self.settings = settings
+        self.events = events
         self.state = Mutex(State(cooldown: settings.cooldown))
     }
 
@@ -93,7 +96,10 @@ public final class UpstreamHealth: Sendable {
             if let latency { Self.keep(&s.latencies, latency, Self.keptLatencies) }
             return wasOpen
         }
-        if closed { MetricHandles.gauge("warren_upstream_circuit_open", [("upstream", name)]).record(0) }
+        if closed {
+            MetricHandles.gauge("warren_upstream_circuit_open", [("upstream", name)]).record(0)
+            events.emit(.upstreamUp(upstream: name))
+        }
     }
 
     /// Records a failure; returns true when it opened the circuit.
@@ -116,6 +122,7 @@ public final class UpstreamHealth: Sendable {
         if opened {
             MetricHandles.gauge("warren_upstream_circuit_open", [("upstream", name)]).record(1)
             MetricHandles.counter("warren_upstream_circuit_openings_total", [("upstream", name)]).increment()
+            events.emit(.upstreamDown(upstream: name, failures: state.withLock { $0.consecutiveFailures }))
         }
         return opened
     }
@@ -156,6 +163,8 @@ public final class UpstreamHealth: Sendable {
 public final class UpstreamHealthBook: Sendable {
     let settings: UpstreamHealth.Settings
     public let hedging: HedgeBudget
+    /// Circuits opening and closing.
+    public let events = ProxyEvents()
     private let byName = Mutex<[String: UpstreamHealth]>([:])
 
     public init(settings: UpstreamHealth.Settings = .init(), hedging: HedgeBudget = HedgeBudget()) {
@@ -166,7 +175,7 @@ public final class UpstreamHealthBook: Sendable {
     func health(_ name: String) -> UpstreamHealth {
         byName.withLock { m in
             if let h = m[name] { return h }
-            let h = UpstreamHealth(name: name, settings: settings)
+            let h = UpstreamHealth(name: name, settings: settings, events: events)
             m[name] = h
             return h
         }

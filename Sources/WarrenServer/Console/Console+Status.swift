@@ -30,6 +30,7 @@ extension Console {
             content += upstreamTable(now: now, base: base)
             let mismatches = now.sum("warren_checksum_mismatches_total")
             content += checksumSection(now: now, mismatches: mismatches)
+            content += webhookSection(now)
         } else {
             content += ConsoleHTML.notice("Metrics are off in this process, so traffic is not shown.", error: true)
         }
@@ -73,6 +74,22 @@ extension Console {
                 + "<td class=\"num\">\(Int64(recentErrors))</td><td class=\"num\">\(count > 0 ? ConsoleHTML.number(1000 * sum / count) + " ms" : "–")</td>"
                 + "<td class=\"num\">\(circuits[name]?.p95.map { ConsoleHTML.number($0 / .milliseconds(1)) + " ms" } ?? "–")</td>"
                 + "<td>\(circuits[name].map { $0.circuit == .closed ? "closed" : "<span class=\"tag bad\">\($0.circuit.rawValue)</span>" } ?? "–")</td><td>\(health)</td></tr>"
+        }
+        return out + "</tbody></table>"
+    }
+
+    /// Each webhook target's deliveries, from the metrics.
+    func webhookSection(_ now: MetricsSnapshot) -> String {
+        let targets = Set(now.series.filter { $0.name == "warren_webhook_deliveries_total" || $0.name == "warren_webhook_retries_total" }
+            .compactMap { $0.labels["target"] }).sorted()
+        guard !targets.isEmpty else { return "" }
+        var out = "<h2>Webhooks</h2><table id=\"webhooks\"><thead><tr><th>Target</th><th class=\"num\">Delivered</th><th class=\"num\">Retries</th>"
+            + "<th class=\"num\">Given up</th><th class=\"num\">Dropped (queue full)</th></tr></thead><tbody>"
+        for target in targets {
+            let count = { (result: String) in Int64(now.sum("warren_webhook_deliveries_total", ["target": target, "result": result])) }
+            out += "<tr><td>\(HTMLText.escaped(target))</td><td class=\"num\">\(count("delivered"))</td>"
+                + "<td class=\"num\">\(Int64(now.sum("warren_webhook_retries_total", ["target": target])))</td>"
+                + "<td class=\"num\">\(count("failed"))</td><td class=\"num\">\(count("dropped"))</td></tr>"
         }
         return out + "</tbody></table>"
     }

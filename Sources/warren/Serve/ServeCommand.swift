@@ -227,6 +227,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-cooldown"), help: ArgumentHelp("How long an upstream whose circuit opened is skipped before it is probed again; doubles while probes fail, up to 5m. (default: 30s)", valueName: "duration"))
     var upstreamCooldown: String?
 
+    @Option(help: ArgumentHelp("Webhooks: URL [PATTERNS], ';'-separated. Each gets a signed JSON POST when a version (matching PATTERNS) is cached or published, a checksum mismatch is refused, or an upstream goes down or up. Needs WARREN_WEBHOOK_SECRET.", valueName: "targets"))
+    var webhooks: String?
+
     @Option(name: .customLong("hedge-budget"), help: ArgumentHelp("Ask the next upstream after '|' too when list, @latest, .info or .mod takes longer than the current one's recent p95; at most this percentage of extra requests. 0 turns it off. (default: 10)", valueName: "percent"))
     var hedgeBudget: String?
 
@@ -254,6 +257,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
             ("console", console), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
+            ("webhooks", webhooks),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -479,6 +483,12 @@ enum WarrenServe {
                                               accessLog: accessLog, certificates: certificates, logger: logger))
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
         services.append(PolicyRefresher(policy: policy, logger: logger))
+        if !settings.webhooks.isEmpty, let secret = settings.webhookSecret {
+            let dispatcher = WebhookDispatcher(targets: settings.webhooks, secret: secret, client: { clients.client(for: $0) }, logger: logger)
+            proxy.events.listen { dispatcher.post($0) }
+            services.append(WebhookService(dispatcher: dispatcher))
+            logger.notice("webhooks", metadata: ["targets": "\(settings.webhooks.map(\.description).joined(separator: ","))"])
+        }
         services.append(EvictionService(live: live, storage: storage, index: opened.index, coordinator: opened.coordinator, proxy: proxy,
                                         logger: logger))
         let group = ServiceGroup(configuration: .init(

@@ -50,6 +50,9 @@ struct ServeSettings: Equatable {
     var upstreamCooldown: Double = 30
     /// Extra hedged requests allowed, in percent of small upstream requests (0: none).
     var hedgeBudget: Double = 10
+    /// Where events are POSTed, and the secret they are signed with.
+    var webhooks: [WebhookTarget] = []
+    var webhookSecret: String?
     /// Modules served only from what was published to Warren (`--hosted`).
     var hosted = ModulePathPatterns("")
     /// Modules whose discovery may use plain HTTP (GOINSECURE).
@@ -110,10 +113,11 @@ struct ServeSettings: Equatable {
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
         "cache-max-size", "cache-max-age", "cache-min-age", "console", "upstream-failures", "upstream-cooldown", "hedge-budget",
+        "webhooks", "webhook-secret",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
-    static let secretKeys: Set<String> = ["sumdb-key", "credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret", "github-client-secret"]
+    static let secretKeys: Set<String> = ["webhook-secret", "sumdb-key", "credentials", "s3-secret-access-key", "s3-session-token", "database", "oidc-client-secret", "github-client-secret"]
 
     static func environmentName(_ key: String) -> String {
         "WARREN_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -159,6 +163,9 @@ struct ServeSettings: Equatable {
             }
         }
         if let problem = settings.oidc.problem { throw Problem(description: problem) }
+        if !settings.webhooks.isEmpty, settings.webhookSecret == nil {
+            throw Problem(description: "webhooks need webhook-secret (WARREN_WEBHOOK_SECRET): every delivery is signed with it")
+        }
         guard (settings.upstreamClientCertificate == nil) == (settings.upstreamClientKey == nil) else {
             throw Problem(description: "upstream-client-cert and upstream-client-key go together")
         }
@@ -225,6 +232,13 @@ struct ServeSettings: Equatable {
                 guard let n = Int(value), n >= 1 else { throw Problem(description: "want a number of failures (1 or more), or off") }
                 upstreamFailures = n
             }
+        case "webhooks":
+            webhooks = try value.split(whereSeparator: { $0 == ";" || $0 == "\n" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { line in try WebhookTarget(parsing: line) }
+        case "webhook-secret":
+            guard value.utf8.count >= 16 else { throw Problem(description: "want at least 16 characters") }
+            webhookSecret = value
         case "upstream-cooldown":
             upstreamCooldown = try Self.parsePositiveDuration(value)
         case "hedge-budget":
