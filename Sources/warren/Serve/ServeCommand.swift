@@ -227,6 +227,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-cooldown"), help: ArgumentHelp("How long an upstream whose circuit opened is skipped before it is probed again; doubles while probes fail, up to 5m. (default: 30s)", valueName: "duration"))
     var upstreamCooldown: String?
 
+    @Option(name: .customLong("sync-top"), help: ArgumentHelp("Active sync: every --sync-interval, refresh list and @latest of the N most downloaded modules and cache their latest version, before anyone asks. (default: 0, off)", valueName: "n"))
+    var syncTop: String?
+
+    @Option(name: .customLong("sync-interval"), help: ArgumentHelp("How often active sync runs. (default: 10m)", valueName: "duration"))
+    var syncInterval: String?
+
     @Option(help: ArgumentHelp("Webhooks: URL [PATTERNS], ';'-separated. Each gets a signed JSON POST when a version (matching PATTERNS) is cached or published, a checksum mismatch is refused, or an upstream goes down or up. Needs WARREN_WEBHOOK_SECRET.", valueName: "targets"))
     var webhooks: String?
 
@@ -257,7 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
             ("console", console), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
-            ("webhooks", webhooks),
+            ("webhooks", webhooks), ("sync-top", syncTop), ("sync-interval", syncInterval),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -483,6 +489,10 @@ enum WarrenServe {
                                               accessLog: accessLog, certificates: certificates, logger: logger))
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
         services.append(PolicyRefresher(policy: policy, logger: logger))
+        if settings.syncTop > 0 {
+            services.append(SyncService(proxy: proxy, index: opened.index, coordinator: opened.coordinator, top: settings.syncTop,
+                                        interval: .milliseconds(Int64(settings.syncInterval * 1000)), logger: logger))
+        }
         if !settings.webhooks.isEmpty, let secret = settings.webhookSecret {
             let dispatcher = WebhookDispatcher(targets: settings.webhooks, secret: secret, client: { clients.client(for: $0) }, logger: logger)
             proxy.events.listen { dispatcher.post($0) }

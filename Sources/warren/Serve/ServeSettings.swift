@@ -50,6 +50,9 @@ struct ServeSettings: Equatable {
     var upstreamCooldown: Double = 30
     /// Extra hedged requests allowed, in percent of small upstream requests (0: none).
     var hedgeBudget: Double = 10
+    /// Active sync: the N most downloaded modules refreshed every interval (0: off).
+    var syncTop = 0
+    var syncInterval: Double = 600
     /// Where events are POSTed, and the secret they are signed with.
     var webhooks: [WebhookTarget] = []
     var webhookSecret: String?
@@ -113,7 +116,7 @@ struct ServeSettings: Equatable {
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
         "cache-max-size", "cache-max-age", "cache-min-age", "console", "upstream-failures", "upstream-cooldown", "hedge-budget",
-        "webhooks", "webhook-secret",
+        "webhooks", "webhook-secret", "sync-top", "sync-interval",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -232,6 +235,11 @@ struct ServeSettings: Equatable {
                 guard let n = Int(value), n >= 1 else { throw Problem(description: "want a number of failures (1 or more), or off") }
                 upstreamFailures = n
             }
+        case "sync-top":
+            guard let n = Int(value), n >= 0 else { throw Problem(description: "want a number of modules (0: off)") }
+            syncTop = n
+        case "sync-interval":
+            syncInterval = try Self.parsePositiveDuration(value)
         case "webhooks":
             webhooks = try value.split(whereSeparator: { $0 == ";" || $0 == "\n" })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
