@@ -23,6 +23,12 @@ struct MirrorCommand: AsyncParsableCommand {
     var sources: [String] = []
     @Option(help: ArgumentHelp("Also the N most downloaded versions (from the index): each module's list and @latest refreshed, and its latest version fetched.", valueName: "n"))
     var top: Int?
+    @Option(help: ArgumentHelp("Import a developer's module cache: every version under DIR/cache/download (GOMODCACHE), verified as any fetch; the upstream is that tree unless --upstream says otherwise.", valueName: "dir"))
+    var modcache: String?
+    @Option(help: ArgumentHelp("Go toolchains to mirror (golang.org/toolchain, as GOTOOLCHAIN downloads them): go1.22.0,go1.21.5…", valueName: "versions"))
+    var toolchains: String?
+    @Option(help: ArgumentHelp("The platforms of --toolchains. (default: linux-amd64,linux-arm64,darwin-amd64,darwin-arm64,windows-amd64)", valueName: "list"))
+    var platforms = "linux-amd64,linux-arm64,darwin-amd64,darwin-arm64,windows-amd64"
     @Option(help: ArgumentHelp("Versions fetched at a time. (default: 4)", valueName: "n"))
     var concurrency = 4
     @Option(help: ArgumentHelp("Upstream requests per second at most. (default: no limit)", valueName: "n"))
@@ -40,12 +46,15 @@ struct MirrorCommand: AsyncParsableCommand {
     var privatePatterns: String?
 
     func validate() throws {
-        if sources.isEmpty && top == nil { throw ValidationError("name what to mirror: module@version, go.mod or go.sum files, or --top N") }
+        if sources.isEmpty && top == nil && modcache == nil && toolchains == nil {
+            throw ValidationError("name what to mirror: module@version, go.mod or go.sum files, --top N, --modcache DIR or --toolchains")
+        }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
     }
 
     func run() async throws {
         var flags = options.flags
+        let upstream = upstream ?? modcache.map { "file://" + URL(fileURLWithPath: $0).standardizedFileURL.path + "/cache/download" }
         for (key, value) in [("upstream", upstream), ("nosumdb", nosumdb), ("private", privatePatterns),
                              ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ","))] {
             if let value { flags[key] = value }
@@ -72,6 +81,12 @@ struct MirrorCommand: AsyncParsableCommand {
             }
             if let top {
                 items += try await Self.topItems(top, proxy: engine.proxy, index: engine.opened.index)
+            }
+            if let modcache {
+                items += try ModuleCacheTree.items(in: modcache + "/cache/download")
+            }
+            if let toolchains {
+                items += Self.toolchainItems(toolchains, platforms: platforms)
             }
         } catch {
             printError("warren mirror: \(error)")
@@ -137,6 +152,16 @@ struct MirrorCommand: AsyncParsableCommand {
             out.append(ModuleMirror.Item(module: module, version: version, zip: true))
         }
         return out
+    }
+
+    /// golang.org/toolchain versions as the go command names them:
+    /// `v0.0.1-go1.22.0.linux-amd64`.
+    static func toolchainItems(_ versions: String, platforms: String) -> [ModuleMirror.Item] {
+        let gos = versions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let targets = platforms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return gos.flatMap { go in
+            targets.map { ModuleMirror.Item(module: ChecksumDatabases.toolchainModule, version: "v0.0.1-\(go.hasPrefix("go") ? go : "go" + go).\($0)", zip: true) }
+        }
     }
 
     /// One item per version; the zip wanted if any source wanted it.
