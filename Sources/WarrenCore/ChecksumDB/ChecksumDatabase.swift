@@ -22,6 +22,7 @@ public actor ChecksumDatabase {
     let stateFile: String?
     /// Verified lookups and tree heads, and size-checked partial tiles, by request path.
     let brief: ExpiringCache<String, [UInt8]>
+    let lookups = SingleFlight<String, [UInt8]>()
     /// The latest tree head verified, and the tiles' height (8 for every Go database).
     private(set) var latest: TreeHead?
     public static let tileHeight = 8
@@ -83,6 +84,18 @@ public actor ChecksumDatabase {
             throw Failure(.notFound, "cannot look up \(module)@\(version): \(error)")
         }
         if let known = brief.get(path) { return known }
+        // One request to the database for concurrent lookups of one version (a client's
+        // lookup through /sumdb/ and the verification of its download arrive together).
+        do {
+            return try await lookups.run(path) { try await self.fetchVerifiedLookup(path, module: module, version: version) }.value
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(.unavailable, "\(name): \(error)")
+        }
+    }
+
+    func fetchVerifiedLookup(_ path: String, module: String, version: String) async throws(Failure) -> [UInt8] {
         let body = try await upstream.get(path)
         // An id line, the record's lines, a blank line, the signed tree head.
         guard let firstNewline = body.firstIndex(of: 0x0A),
