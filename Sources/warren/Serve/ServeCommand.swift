@@ -227,6 +227,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-cooldown"), help: ArgumentHelp("How long an upstream whose circuit opened is skipped before it is probed again; doubles while probes fail, up to 5m. (default: 30s)", valueName: "duration"))
     var upstreamCooldown: String?
 
+    @Option(help: ArgumentHelp("Follow another proxy's index feed (Warren's /index, index.golang.org): URL [PATTERNS]. New versions matching PATTERNS are mirrored here as they appear.", valueName: "feed"))
+    var follow: String?
+
+    @Option(name: .customLong("follow-interval"), help: ArgumentHelp("How often the followed feed is read. (default: 1m)", valueName: "duration"))
+    var followInterval: String?
+
     @Option(name: .customLong("sync-top"), help: ArgumentHelp("Active sync: every --sync-interval, refresh list and @latest of the N most downloaded modules and cache their latest version, before anyone asks. (default: 0, off)", valueName: "n"))
     var syncTop: String?
 
@@ -264,6 +270,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
             ("console", console), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
             ("webhooks", webhooks), ("sync-top", syncTop), ("sync-interval", syncInterval),
+            ("follow", follow), ("follow-interval", followInterval),
         ]
         var out: [String: String] = [:]
         for (k, v) in pairs { if let v { out[k] = v } }
@@ -489,6 +496,13 @@ enum WarrenServe {
                                               accessLog: accessLog, certificates: certificates, logger: logger))
         if let tokens = access?.authenticator.tokens { services.append(TokenRefresher(tokens: tokens, audit: access?.audit, logger: logger)) }
         services.append(PolicyRefresher(policy: policy, logger: logger))
+        if let follow = settings.follow {
+            let follower = IndexFollower(feed: follow.url, patterns: follow.patterns, client: clients.client(for: follow.url),
+                                         mirror: ModuleMirror(proxy: proxy, concurrency: 4))
+            services.append(FollowService(follower: follower, cursorFile: settings.dataDirectory + "/follow.since", coordinator: opened.coordinator,
+                                          interval: .milliseconds(Int64(settings.followInterval * 1000)), logger: logger))
+            logger.notice("following an index feed", metadata: ["feed": "\(URLDisplayName.of(follow.url))", "patterns": "\(follow.patterns?.description ?? "all")"])
+        }
         if settings.syncTop > 0 {
             services.append(SyncService(proxy: proxy, index: opened.index, coordinator: opened.coordinator, top: settings.syncTop,
                                         interval: .milliseconds(Int64(settings.syncInterval * 1000)), logger: logger))

@@ -53,6 +53,14 @@ struct ServeSettings: Equatable {
     /// Active sync: the N most downloaded modules refreshed every interval (0: off).
     var syncTop = 0
     var syncInterval: Double = 600
+    /// Another proxy's index feed to follow (`URL [PATTERNS]`), and how often.
+    var follow: FollowSetting?
+
+    struct FollowSetting: Equatable {
+        var url: String
+        var patterns: ModulePathPatterns?
+    }
+    var followInterval: Double = 60
     /// Where events are POSTed, and the secret they are signed with.
     var webhooks: [WebhookTarget] = []
     var webhookSecret: String?
@@ -116,7 +124,7 @@ struct ServeSettings: Equatable {
         "oidc-scopes", "login-token-lifetime", "github-url", "github-api-url", "github-client-id", "github-client-secret",
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
         "cache-max-size", "cache-max-age", "cache-min-age", "console", "upstream-failures", "upstream-cooldown", "hedge-budget",
-        "webhooks", "webhook-secret", "sync-top", "sync-interval",
+        "webhooks", "webhook-secret", "sync-top", "sync-interval", "follow", "follow-interval",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -235,6 +243,14 @@ struct ServeSettings: Equatable {
                 guard let n = Int(value), n >= 1 else { throw Problem(description: "want a number of failures (1 or more), or off") }
                 upstreamFailures = n
             }
+        case "follow":
+            let fields = value.split(separator: " ", omittingEmptySubsequences: true)
+            guard let url = fields.first, url.hasPrefix("http://") || url.hasPrefix("https://"), fields.count <= 2 else {
+                throw Problem(description: "want the URL of an index feed (https://proxy.example/index), then optionally module patterns")
+            }
+            follow = FollowSetting(url: String(url), patterns: fields.count == 2 ? try Self.parsePatterns(String(fields[1])) : nil)
+        case "follow-interval":
+            followInterval = try Self.parsePositiveDuration(value)
         case "sync-top":
             guard let n = Int(value), n >= 0 else { throw Problem(description: "want a number of modules (0: off)") }
             syncTop = n

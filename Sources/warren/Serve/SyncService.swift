@@ -25,12 +25,10 @@ struct SyncService: Service {
     }
 
     func pass() async {
-        var lease: (any FetchLease)?
-        if let coordinator {
-            guard let held = try? await coordinator.tryAcquire(.maintenance("sync")) else { return }
-            lease = held
-        }
-        defer { if let lease { Task { await lease.release() } } }
+        await inMaintenanceTurn(coordinator, "sync") { await passInTurn() }
+    }
+
+    func passInTurn() async {
         guard let popular = try? await index.mostDownloaded(limit: top * 8) else { return }
         var modules: [String] = []
         for v in popular where !modules.contains(v.module) && modules.count < top { modules.append(v.module) }
