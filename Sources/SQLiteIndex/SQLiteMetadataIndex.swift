@@ -119,6 +119,19 @@ public final class SQLiteMetadataIndex: MetadataIndex {
     /// Applies the steps not yet applied, in one write transaction (`BEGIN IMMEDIATE`
     /// takes the write lock first, so two processes cannot both apply a step).
     public func migrate() async throws {
+        // Several processes starting at once on a loaded machine can wait out the busy
+        // timeout behind each other: try a few times before giving up.
+        var attempt = 0
+        while true {
+            do {
+                return try await migrateOnce()
+            } catch let error as SQLiteError where error.reason == .busy && attempt < 4 {
+                attempt += 1
+            }
+        }
+    }
+
+    func migrateOnce() async throws {
         _ = try await connection.query("CREATE TABLE IF NOT EXISTS warren_schema (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)", [])
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
