@@ -109,8 +109,8 @@ public struct UpstreamChain: Sendable {
                 continue
             }
             let outcome: Outcome<T>
-            if small, entry.fallBackOnError, i + 1 < list.count, let delay = record.hedgeDelay(), health.hedging.isEnabled {
-                outcome = await hedged(request, endpoint: endpoint, primary: entry, secondary: list[i + 1], after: delay, operation)
+            if small, entry.fallBackOnError, i + 1 < list.count, health.hedging.isEnabled {
+                outcome = await hedged(request, endpoint: endpoint, primary: entry, secondary: list[i + 1], after: record.hedgeDelay(), operation)
             } else {
                 outcome = .single(await attempt(request, endpoint: endpoint, entry: entry, small: small, operation))
             }

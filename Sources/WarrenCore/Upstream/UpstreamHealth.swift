@@ -132,10 +132,14 @@ public final class UpstreamHealth: Sendable {
         state.withLock { $0.probing = false }
     }
 
-    /// The recent 95th percentile of small answers: how long to wait before hedging.
-    func hedgeDelay() -> Duration? {
-        state.withLock { s in Self.percentile(s.latencies, 0.95) }
+    /// The recent 95th percentile of small answers: how long to wait before hedging. With
+    /// too few answers to tell (a fresh start), `initialHedgeDelay`: a small answer later
+    /// than that is worth asking elsewhere for.
+    func hedgeDelay() -> Duration {
+        state.withLock { s in Self.percentile(s.latencies, 0.95) ?? Self.initialHedgeDelay }
     }
+
+    static let initialHedgeDelay: Duration = .seconds(1)
 
     public func snapshot(now: ContinuousClock.Instant = .now) -> Snapshot {
         state.withLock { s in

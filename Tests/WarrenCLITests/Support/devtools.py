@@ -30,7 +30,8 @@ class Browser:
         self.ids = iter(range(1, 1 << 30))
         # Chromium writes the port it chose, and the browser's socket path, to this file.
         port_file = os.path.join(self.profile, "DevToolsActivePort")
-        deadline = time.time() + 30
+        # Generous: on a two-core machine running the whole suite, a start can take long.
+        deadline = time.time() + 90
         while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):
             if time.time() > deadline or self.process.poll() is not None:
                 self.close()
@@ -67,7 +68,7 @@ class Browser:
     def evaluate(self, expression):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
 
-    def wait_for(self, expression, what, seconds=30):
+    def wait_for(self, expression, what, seconds=90):
         deadline = time.time() + seconds
         while time.time() < deadline:
             if self.evaluate(expression):

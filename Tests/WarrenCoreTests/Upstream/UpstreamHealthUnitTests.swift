@@ -34,7 +34,7 @@ import Testing
     @Test func theHedgeDelayIsTheRecentP95() {
         let h = UpstreamHealth(name: "up", settings: .init(), events: ProxyEvents())
         for ms in 1...7 { h.succeeded(latency: .milliseconds(ms)) }
-        #expect(h.hedgeDelay() == nil)  // too few to say
+        #expect(h.hedgeDelay() == .seconds(1))  // too few to say: the initial delay
         for ms in 8...100 { h.succeeded(latency: .milliseconds(ms)) }
         // The last 64 kept: 37…100 ms; their 95th percentile.
         #expect(h.hedgeDelay() == .milliseconds(97))
