@@ -26,18 +26,28 @@ import Testing
         let ca = try await offThread { try TestCertificateAuthority() }
         let certificate = ca.directory + "/server.pem", key = ca.directory + "/server.key"
         try await offThread { try ca.issue(commonName: "warren", certificate: certificate, key: key) }
-        let port = try RadosGateway.freePort()
-        let publicURL = "https://127.0.0.1:\(port)"
-        let provider = try await offThread {
-            try OIDCTestProvider(redirectURI: publicURL + "/callback", script: github ? "github_api.py" : "oidc_provider.py")
+        // The public URL (and so the provider's redirect URI) names the port before Warren
+        // binds it; if another process takes the port meanwhile, start again on another.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try RadosGateway.freePort()
+            let publicURL = "https://127.0.0.1:\(port)"
+            let provider = try await offThread {
+                try OIDCTestProvider(redirectURI: publicURL + "/callback", script: github ? "github_api.py" : "oidc_provider.py")
+            }
+            let login = github ? ["--github-url", provider.issuer, "--github-client-id", provider.clientID]
+                : ["--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID]
+            do {
+                let warren = try await WarrenServerProcess.start(arguments: [
+                    "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
+                    "--permissions", rule, "--public-url", publicURL,
+                ] + login + extra, environment: [github ? "WARREN_GITHUB_CLIENT_SECRET" : "WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
+                return SignIn(ca: ca, certificate: certificate, publicURL: publicURL, provider: provider, warren: warren)
+            } catch let failure as WarrenServerProcess.StartFailure where failure.description.contains("Address already in use") && attempt < 3 {
+                continue
+            }
         }
-        let login = github ? ["--github-url", provider.issuer, "--github-client-id", provider.clientID]
-            : ["--oidc-issuer", provider.issuer, "--oidc-client-id", provider.clientID]
-        let warren = try await WarrenServerProcess.start(arguments: [
-            "--listen", "127.0.0.1:\(port)", "--upstream", "file://" + fixture.root, "--tls-cert", certificate, "--tls-key", key,
-            "--permissions", rule, "--public-url", publicURL,
-        ] + login + extra, environment: [github ? "WARREN_GITHUB_CLIENT_SECRET" : "WARREN_OIDC_CLIENT_SECRET": provider.clientSecret])
-        return SignIn(ca: ca, certificate: certificate, publicURL: publicURL, provider: provider, warren: warren)
     }
 
     @Test func signingInGivesATokenTheGoCommandUsesAndAttacksAreRefused() async throws {
