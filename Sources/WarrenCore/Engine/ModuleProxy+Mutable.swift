@@ -9,7 +9,7 @@ extension ModuleProxy {
         let stored = try? await storage.readSmall(key, limit: Self.smallLimit)
         if let stored {
             let age = Self.now() - stored.metadata.storedAt
-            let fresh = age >= 0 && age < configuration.listTTL
+            let fresh = age >= 0 && age < setting(\.listTTL)
             countCache(endpoint, hit: fresh)
             if fresh || !allowFetch {
                 return SmallArtifact(bytes: stored.bytes, metadata: stored.metadata, status: fresh ? .hit : .stale)

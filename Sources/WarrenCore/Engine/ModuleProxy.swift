@@ -20,6 +20,12 @@ public final class ModuleProxy: Sendable {
     private let live: Mutex<(configuration: ProxyConfiguration, chain: UpstreamChain)>
     public var configuration: ProxyConfiguration { live.withLock { $0.configuration } }
     var chain: UpstreamChain { live.withLock { $0.chain } }
+
+    /// One setting of the configuration in force, read without copying the whole of it
+    /// (the per-request checks: hosted patterns, the list TTL).
+    func setting<T: Sendable>(_ read: (ProxyConfiguration) -> T) -> T {
+        live.withLock { read($0.configuration) }
+    }
     let storage: any ArtifactStorage
     let logger: Logger
     let threadPool: NIOThreadPool
@@ -115,7 +121,7 @@ public final class ModuleProxy: Sendable {
     }
 
     /// Lists, `@latest` and queries are right for the list TTL.
-    var mutablePolicy: CachePolicy { .fresh(seconds: max(0, Int(configuration.listTTL))) }
+    var mutablePolicy: CachePolicy { .fresh(seconds: max(0, Int(setting(\.listTTL)))) }
 
     /// Answers one request. With `allowFetch` false (the `Disable-Module-Fetch` header),
     /// only what is already stored is served.

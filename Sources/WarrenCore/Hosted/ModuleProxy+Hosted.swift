@@ -10,7 +10,7 @@ import GoModule
 extension ModuleProxy {
     /// Whether `module` is under a hosted pattern.
     public func isHosted(_ module: String) -> Bool {
-        !configuration.hosted.patterns.isEmpty && configuration.hosted.matches(module)
+        setting { !$0.hosted.patterns.isEmpty && $0.hosted.matches(module) }
     }
 
     func serveHosted(_ request: ProxyRequest) async throws(ProxyError) -> ServedArtifact {
