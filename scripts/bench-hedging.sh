@@ -50,7 +50,7 @@ round() {
      GOPATH="$dir/gopath" GOCACHE="$dir/gocache" GO111MODULE=on GOWORK=off GOENV=off go mod download all) > "$dir/go.log" 2>&1 \
     || { cat "$dir/go.log" >&2; kill "$pid"; exit 1; }
   end=$(date +%s.%N)
-  echo "$end - $start" | bc >> "$WORK/times-$budget"
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }' >> "$WORK/times-$budget"
   curl -s "$url/metrics" | awk '/^warren_upstream_hedges_total/ {s += $2} END {print s + 0}' >> "$WORK/hedges-$budget"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   chmod -R u+w "$dir" 2>/dev/null; rm -rf "$dir"
@@ -62,7 +62,7 @@ for n in $(seq "$ROUNDS"); do
 done
 
 stats() {
-  sort -n "$WORK/times-$1" | awk -v label="$2" -v hedges="$(paste -sd+ "$WORK/hedges-$1" | bc)" '
+  sort -n "$WORK/times-$1" | awk -v label="$2" -v hedges="$(awk '{ s += $1 } END { print s + 0 }' "$WORK/hedges-$1")" '
     { t[NR] = $1 } END {
       p50 = t[int((NR + 1) / 2)]; p99 = t[int(NR * 0.99 + 0.999)]
       printf "| %s | %d | %.2f s | %.2f s | %d |\n", label, NR, p50, p99, hedges }'
