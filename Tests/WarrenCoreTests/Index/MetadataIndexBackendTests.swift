@@ -37,7 +37,9 @@ import Testing
     @Test func aStoppedDatabaseIsAPromptErrorAndRecoveryIsAutomatic() async throws {
         let server = try await PostgresServer.dedicated()
         let url = server.url(try await server.createDatabase())
-        let index = try PostgresMetadataIndex(url: url, logger: Logger(label: "test"))
+        // A longer deadline than the default 5 s: this machine runs the whole suite at once,
+        // and a query right after the server's restart may wait for a pooled connection.
+        let index = try PostgresMetadataIndex(url: url, logger: Logger(label: "test"), deadline: .seconds(10))
         try await index.migrate()
         let disk = try LocalDiskStorage(root: FileManager.default.temporaryDirectory.path + "/warren-missed-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: disk.root) }
@@ -47,7 +49,7 @@ import Testing
         let problem = await index.readinessProblem()
         #expect(problem?.contains("postgres://warren@127.0.0.1:\(server.port)/") == true, "\(problem ?? "ready")")
         await #expect(throws: (any Error).self) { _ = try await index.versions(of: "example.com/a") }
-        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(ContinuousClock.now - started < .seconds(25), "two operations, each within the 10 s deadline")
         // Storing still works while the database is down; the index's miss is kept.
         try await storage.writeSmall(.artifact(module: "example.com/b", version: "v1.2.0", kind: .mod), bytes: Array("module example.com/b\n".utf8),
                                      metadata: ArtifactMetadata(size: 21, hash: "h1:b", storedAt: 2))
