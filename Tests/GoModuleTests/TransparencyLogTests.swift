@@ -155,6 +155,53 @@ import Testing
         }
     }
 
+    /// The tiles the go command's client reads a record's hash from (x/mod's tile hash
+    /// reader, through goref), in its order, for trees of many sizes: Warren plans the same
+    /// list, reads the same hash from them, and a changed byte anywhere in any of them, or
+    /// a missing tile, is refused naming a tile.
+    @Test func tileReadsPlanWhatXModAsksFor() throws {
+        let n: Int64 = 300
+        let reference = try GoReference.run(["tlog", String(n)]).split(separator: "\n")
+        let stored = Self.build(n)
+        func data(_ t: LogTile) -> [UInt8] {
+            (0..<Int64(t.width)).flatMap { j in stored[Int(TransparencyLog.storedHashIndex(level: t.level * t.height, n: (t.index << t.height) + j))] }
+        }
+        var treeHashes: [Int64: Hash] = [:]
+        var checked = 0, tampered = 0
+        for line in reference {
+            let f = line.split(separator: " ")
+            if f[0] == "tree" { treeHashes[Int64(f[1]) ?? 0] = Self.hash(f[2]) }
+            guard f[0] == "tileread" else { continue }
+            let size = Int64(f[1]) ?? 0, i = Int64(f[2]) ?? 0
+            let index = TransparencyLog.storedHashIndex(level: 0, n: i)
+            let plan = try TransparencyLog.tileReadPlan(indexes: [index], size: size, height: 2)
+            #expect(plan.tiles.map(\.path) == f[3...].map(String.init), "tree \(size), record \(i)")
+            let head = TreeHead(size: size, hash: try #require(treeHashes[size]))
+            let read = try TransparencyLog.authenticatedHashes(indexes: [index], head: head, height: 2, tile: data)
+            #expect(read == [stored[Int(index)]])
+            checked += 1
+            guard size > 40, i % 3 == 0 else { continue }
+            for victim in plan.tiles {
+                let byte = (Int(i) * 7) % (victim.width * 32)
+                #expect(throws: TransparencyLog.ProofError.self, "tree \(size), \(victim.path) byte \(byte)") {
+                    _ = try TransparencyLog.authenticatedHashes(indexes: [index], head: head, height: 2) { t in
+                        var d = data(t)
+                        if t == victim { d[byte] ^= 0x20 }
+                        return d
+                    }
+                }
+                tampered += 1
+            }
+            #expect(throws: TransparencyLog.ProofError.self) {
+                _ = try TransparencyLog.authenticatedHashes(indexes: [index], head: head, height: 2) { t in
+                    guard t != plan.tiles.last else { throw TransparencyLog.ProofError("no tile \(t.path)") }
+                    return data(t)
+                }
+            }
+        }
+        #expect(checked > 60 && tampered > 50, "\(checked) reads, \(tampered) tamperings")
+    }
+
     /// Every complete subtree of a 300-record log is proved to be in it (what a tile is
     /// checked with); the wrong hash, the wrong place, or a subtree past the end is not.
     @Test func subtreesAreProvedInTheTree() throws {

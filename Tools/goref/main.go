@@ -183,6 +183,20 @@ func tlogReference(n int64) {
 		check(err)
 		fmt.Printf("tiledata %s %s\n", t.Path(), base64.StdEncoding.EncodeToString(data))
 	}
+	// The tiles x/mod's tile hash reader asks for (in its order) to read one record's
+	// hash from trees of several sizes, with their data.
+	for size := int64(1); size <= n; size += 1 + size/3 {
+		for i := int64(0); i < size; i += 1 + size/4 {
+			rec := &recordingTiles{stored: reader}
+			_, err := tlog.TileHashReader(tlog.Tree{N: size, Hash: mustTreeHash(size, reader)}, rec).ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+			check(err)
+			fmt.Printf("tileread %d %d", size, i)
+			for _, t := range rec.asked {
+				fmt.Printf(" %s", t.Path())
+			}
+			fmt.Println()
+		}
+	}
 	for _, t := range []tlog.Tile{{H: 8, L: 0, N: 0, W: 256}, {H: 8, L: 1, N: 1234067, W: 256}, {H: 8, L: -1, N: 5, W: 3}, {H: 8, L: 2, N: 1000, W: 17}, {H: 10, L: 0, N: 999, W: 1024}} {
 		fmt.Printf("tile %d %d %d %d %s\n", t.H, t.L, t.N, t.W, t.Path())
 	}
@@ -194,4 +208,33 @@ func printProof(kind string, size, n int64, proof []tlog.Hash) {
 		fmt.Printf(" %s", h)
 	}
 	fmt.Println()
+}
+
+// recordingTiles serves height-2 tiles from the stored hashes and keeps what was asked.
+type recordingTiles struct {
+	stored tlog.HashReader
+	asked  []tlog.Tile
+}
+
+func (r *recordingTiles) Height() int { return 2 }
+
+func (r *recordingTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	r.asked = append(r.asked, tiles...)
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		data, err := tlog.ReadTileData(t, r.stored)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+func (r *recordingTiles) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
+
+func mustTreeHash(n int64, r tlog.HashReader) tlog.Hash {
+	h, err := tlog.TreeHash(n, r)
+	check(err)
+	return h
 }
