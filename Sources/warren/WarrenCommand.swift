@@ -8,7 +8,7 @@ struct WarrenCommand: AsyncParsableCommand {
         commandName: "warren",
         abstract: "A Go module proxy, and the tools to package, audit and diagnose Go modules.",
         version: WarrenVersion.current,
-        subcommands: [ServeCommand.self, ModCommand.self, DoctorCommand.self, BenchCommand.self, IndexCommand.self, StorageCommand.self, TokenCommand.self, LoginCommand.self, PublishCommand.self, SumDBCommand.self, VulnCommand.self, CacheCommand.self, MirrorCommand.self, ExportCommand.self]
+        subcommands: [ServeCommand.self, ModCommand.self, DoctorCommand.self, BenchCommand.self, IndexCommand.self, StorageCommand.self, TokenCommand.self, LoginCommand.self, PublishCommand.self, SumDBCommand.self, VulnCommand.self, CacheCommand.self, MirrorCommand.self, ExportCommand.self, ImportCommand.self]
     )
 }
 

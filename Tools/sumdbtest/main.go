@@ -6,7 +6,7 @@
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o sumdbtest ./Tools/sumdbtest
 //	sumdbtest -dir TREE -name NAME   → prints "vkey KEY" and "listening HOST:PORT"
 //
-// POST /fork switches to a second log whose records differ (a forked database), so that
+// POST /grow?n=N appends N made-up records. POST /fork switches to a second log whose records differ (a forked database), so that
 // tests can check that a client refuses it. POST /break?what=MODE makes answers wrong in
 // one way (sig: bad signatures; note: malformed tree heads; short: tiles one byte short;
 // hash: a flipped bit in every tile; "" honest again). -filler N starts the log with N
@@ -26,6 +26,7 @@ import (
 	"os"
 	"strings"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 
 	"golang.org/x/mod/module"
@@ -91,6 +92,19 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/fork", func(w http.ResponseWriter, r *http.Request) { isForked.Store(true) })
 	mux.HandleFunc("/break", func(w http.ResponseWriter, r *http.Request) { breakMode.Store(r.URL.Query().Get("what")) })
+	// POST /grow?n=N appends N made-up records, as other modules' releases grow the real log.
+	var grown atomic.Int64
+	mux.HandleFunc("/grow", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		for i := 0; i < n; i++ {
+			k := grown.Add(1)
+			_, err := honestOps.Lookup(context.Background(), module.Version{Path: fmt.Sprintf("filler.example/g%d", k), Version: "v1.0.0"})
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Printf("GET %s\n", r.URL.Path)
 		var db http.Handler = honest

@@ -67,6 +67,21 @@ public final class ReadableFile: @unchecked Sendable {
         }
     }
 
+    /// Reads `count` bytes from `offset` in chunks, handing each to `body`; throws when the
+    /// file ends first. For copying and hashing large files without holding them.
+    public func readChunks(from offset: Int64 = 0, count: Int64, chunkSize: Int = 256 * 1024,
+                           _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var done: Int64 = 0
+        while done < count {
+            let want = Int(min(Int64(chunkSize), count - done))
+            let n = try buffer.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: offset + done) }
+            guard n > 0 else { throw FileIOError("read (the file ended early)", path) }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            done += Int64(n)
+        }
+    }
+
     /// Reads exactly `count` bytes at `offset`, or throws when the file is shorter.
     public func readExactly(_ count: Int, at offset: Int64) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)

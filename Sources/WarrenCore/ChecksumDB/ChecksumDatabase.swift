@@ -84,6 +84,8 @@ public actor ChecksumDatabase {
             throw Failure(.notFound, "cannot look up \(module)@\(version): \(error)")
         }
         if let known = brief.get(path) { return known }
+        // A record an air-gapped bundle carried in answers without the database.
+        if let carried = await carriedLookup(module: module, version: version) { return carried }
         // One request to the database for concurrent lookups of one version (a client's
         // lookup through /sumdb/ and the verification of its download arrive together).
         do {
@@ -133,7 +135,14 @@ public actor ChecksumDatabase {
     /// The database's `/latest` signed tree head, verified and consistent with the past.
     public func latestAnswer() async throws(Failure) -> [UInt8] {
         if let known = brief.get("/latest") { return known }
-        let body = try await upstream.get("/latest")
+        let body: [UInt8]
+        do {
+            body = try await upstream.get("/latest")
+        } catch let failure where failure.kind == .unavailable {
+            // Offline, the carried head is the latest this Warren can show proof for.
+            guard let carried = await carriedHead() else { throw failure }
+            return carried.note
+        }
         _ = try await verifiedHead(body)
         brief.put("/latest", body)
         return body
@@ -171,13 +180,13 @@ public actor ChecksumDatabase {
 
     /// The largest head another replica (or an earlier run) verified and shared through
     /// storage; its signature is checked again, so a planted note is ignored.
-    private func sharedHead() async -> TreeHead? {
+    func sharedHead() async -> TreeHead? {
         guard let storage, let stored = try? await storage.readSmall(.sumdbHead(database: name), limit: 8192),
               let opened = try? SignedNote.open(stored.bytes, keys: [key]) else { return nil }
         return try? TreeHead(text: opened.text)
     }
 
-    private func remember(_ head: TreeHead, note: [UInt8]) async {
+    func remember(_ head: TreeHead, note: [UInt8]) async {
         if let storage, (await sharedHead()?.size ?? -1) < head.size {
             let metadata = ArtifactMetadata(size: Int64(note.count), hash: "size-\(head.size)", storedAt: Date().timeIntervalSince1970)
             try? await storage.writeSmall(.sumdbHead(database: name), bytes: note, metadata: metadata)
@@ -208,6 +217,8 @@ public actor ChecksumDatabase {
             return (data, true)
         }
         if let known = brief.get("/" + tile.path) { return (known, false) }
+        // Partial tiles a bundle carried are stored too; their bytes never change either.
+        if let stored = await storedTile(tile) { return (stored, true) }
         let data = try await fetchTile(tile)
         // The tree whose right edge this tile is: its band holds exactly these hashes.
         let bandSize = tile.index << tile.height + Int64(tile.width)
@@ -271,7 +282,7 @@ public actor ChecksumDatabase {
     }
 
     func storedTile(_ tile: LogTile) async -> [UInt8]? {
-        guard tile.level >= 0, tile.isFull, let storage,
+        guard tile.level >= 0, let storage,
               let stored = try? await storage.readSmall(.sumdbTile(database: name, tile: tile), limit: tile.width * 32),
               stored.bytes.count == tile.width * 32 else { return nil }
         return stored.bytes

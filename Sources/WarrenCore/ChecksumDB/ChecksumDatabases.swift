@@ -61,6 +61,9 @@ public final class ChecksumDatabases: Sendable {
         unverifiedPatterns.withLock { $0 = patterns }
     }
 
+    /// The database of this name (or alias), if configured.
+    public func database(named name: String) -> ChecksumDatabase? { byName[name] }
+
     /// Names of the databases proxied (aliases included).
     public var names: [String] { byName.keys.sorted() }
 

@@ -51,15 +51,8 @@ public struct StorageCopy: Sendable {
         do {
             let file = stored.file, writer = staging.writer, size = metadata.size
             try await threadPool.runIfActive {
-                var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-                var done: Int64 = 0
-                while done < size {
-                    let want = Int(min(Int64(buffer.count), size - done))
-                    let n = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: done) }
-                    guard n > 0 else { throw Damaged(reason: "shorter than its recorded size") }
-                    try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-                    done += Int64(n)
-                }
+                guard file.size >= size else { throw Damaged(reason: "shorter than its recorded size") }
+                try file.readChunks(count: size) { try writer.write($0) }
             }
             let path = staging.path
             let verified = try await threadPool.runIfActive { () throws -> String in

@@ -18,6 +18,13 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     /// note: shared through storage, so replicas check every head against the largest any
     /// of them has seen and a forked log is caught whichever sees the fork.
     case sumdbHead(database: String)
+    /// A checksum-database record carried in by an air-gapped bundle (`id`, newline, the
+    /// record's lines), proved against the carried tree head at import: what `/lookup/`
+    /// answers offline.
+    case sumdbRecord(database: String, module: String, version: String)
+    /// The signed tree head every carried record and carried tile is proved against (the
+    /// largest imported).
+    case sumdbCarriedHead(database: String)
     /// What is left of a hosted version an admin deleted (its hashes, who, when, why): the
     /// version never comes back with other bytes.
     case tombstone(module: String, version: String)
@@ -42,6 +49,10 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
             return "sumdb/" + db + "/" + tile.path
         case .sumdbHead(let db):
             return "sumdb/" + db + "/verified-head"
+        case .sumdbRecord(let db, let m, let v):
+            return "sumdb/" + db + "/lookup/" + escaped(m) + "@" + escapedVersion(v)
+        case .sumdbCarriedHead(let db):
+            return "sumdb/" + db + "/carried-head"
         case .tombstone(let m, let v):
             return escaped(m) + "/@v/" + escapedVersion(v) + ".deleted"
         case .maintenance(let job):
@@ -65,8 +76,8 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
 
     public var isImmutable: Bool {
         switch self {
-        case .artifact, .sumdbTile, .tombstone: return true
-        case .list, .latest, .query, .sumdbHead, .maintenance: return false
+        case .artifact, .sumdbTile, .sumdbRecord, .tombstone: return true
+        case .list, .latest, .query, .sumdbHead, .sumdbCarriedHead, .maintenance: return false
         }
     }
 

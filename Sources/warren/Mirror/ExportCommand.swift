@@ -1,24 +1,39 @@
 import ArgumentParser
 import Foundation
 import GoModule
-import Logging
 import WarrenCore
 
-/// `warren export --tree DIR`: what Warren holds as a plain GOPROXY file tree.
+/// `warren export -o bundle.tar` (an air-gapped bundle with checksum-database proofs) and
+/// `warren export --tree DIR` (a plain GOPROXY file tree).
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the cached and hosted modules as a plain GOPROXY file tree (for GOPROXY=file:///… or another proxy).",
-        discussion: "Safe while warren serve runs on the same storage. A second export into the same tree adds to it (use --since for weekly transfers)."
+        abstract: "Write the cached and hosted modules as a bundle for an air-gapped Warren (-o), or as a plain GOPROXY file tree (--tree).",
+        discussion: """
+        A bundle (-o FILE) carries, for every public module version, the checksum database's record and the tiles that prove it in one signed tree head; `warren import FILE` checks all of it offline. Weekly bundles: --since the last one; each proves what earlier bundles carried against its newer head (the data directory's bundle-ledger.json remembers them), so import them in order. Safe while warren serve runs on the same storage.
+        """
     )
 
-    @Option(help: ArgumentHelp("The directory to write (created if missing).", valueName: "dir"))
-    var tree: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write a bundle to this file.", valueName: "file"))
+    var output: String?
+    @Option(help: ArgumentHelp("Write a plain GOPROXY file tree into this directory instead (created if missing).", valueName: "dir"))
+    var tree: String?
     @Option(help: ArgumentHelp("Only versions Warren stored on or after this day (2026-11-01) or time (RFC 3339).", valueName: "date"))
     var since: String?
     @Option(help: ArgumentHelp("Only these modules: a file of module path patterns, one per line (GOPRIVATE syntax).", valueName: "file"))
     var modules: String?
+    @Flag(help: "Every module (the default when --modules is not given).")
+    var all = false
+    @Flag(help: "A bundle that stands alone: ignore what earlier bundles carried.")
+    var fresh = false
     @OptionGroup var options: StorageOptions
+    @OptionGroup var verification: VerificationOptions
+
+    func validate() throws {
+        guard (output == nil) != (tree == nil) else { throw ValidationError("name one of -o FILE (a bundle) or --tree DIR") }
+        if all && modules != nil { throw ValidationError("--all and --modules exclude each other") }
+        if fresh && output == nil { throw ValidationError("--fresh is for bundles (-o)") }
+    }
 
     func run() async throws {
         var sinceTime: Double?
@@ -34,21 +49,26 @@ struct ExportCommand: AsyncParsableCommand {
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") }.joined(separator: ","))
             include = { patterns.matches($0) }
         }
-        let logger = Logger(label: "warren")
-        let opened: OpenedStorage
+        var flags = options.flags
+        verification.apply(to: &flags)
+        let (settings, engine) = try await MirrorEngine.open(command: "export", flags: flags, configFile: options.config)
         do {
-            let settings = try ServeSettings.resolve(flags: options.flags, environment: ProcessInfo.processInfo.environment, configFile: options.config)
-            opened = try await OpenedStorage.open(settings: settings, environment: ProcessInfo.processInfo.environment, logger: logger, sweep: false)
+            if let tree {
+                let report = try await GoproxyTreeExport(storage: engine.opened.storage, index: engine.opened.index).run(to: tree, since: sinceTime, include: include)
+                await engine.shutdown()
+                print("exported \(report.versions) versions (\(report.files) files, \(report.bytes) bytes) to \(tree)")
+                return
+            }
+            guard let output else { return }
+            let export = BundleExport(storage: engine.opened.storage, index: engine.opened.index, checksums: engine.proxy.checksums,
+                                      ledgerPath: settings.dataDirectory + "/bundle-ledger.json")
+            let report = try await export.run(to: output, since: sinceTime, sinceText: since, fresh: fresh, include: include)
+            await engine.shutdown()
+            print("exported \(report.versions) versions (\(report.files) files, \(report.bytes) bytes) to \(output): "
+                + "\(report.records) checksum records proved in a tree of \(report.treeSize) by \(report.tiles) tiles"
+                + (report.tilesCarriedBefore > 0 ? " (\(report.tilesCarriedBefore) more carried by earlier bundles)" : ""))
         } catch {
-            printError("warren export: \(error)")
-            throw ExitCode(2)
-        }
-        do {
-            let report = try await GoproxyTreeExport(storage: opened.storage, index: opened.index).run(to: tree, since: sinceTime, include: include)
-            await opened.shutdown()
-            print("exported \(report.versions) versions (\(report.files) files, \(report.bytes) bytes) to \(tree)")
-        } catch {
-            await opened.shutdown()
+            await engine.shutdown()
             printError("warren export: \(error)")
             throw ExitCode(1)
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import GoModule
-import Logging
 import WarrenCore
 
 /// `warren mirror`: fills Warren's cache ahead of need, through the same engine (and so
@@ -38,12 +37,7 @@ struct MirrorCommand: AsyncParsableCommand {
     @OptionGroup var options: StorageOptions
     @Option(help: ArgumentHelp("As for warren serve.", valueName: "list"))
     var upstream: String?
-    @Option(help: ArgumentHelp("As for warren serve (repeatable).", valueName: "db"))
-    var sumdb: [String] = []
-    @Option(help: ArgumentHelp("As for warren serve.", valueName: "patterns"))
-    var nosumdb: String?
-    @Option(name: .customLong("private"), help: ArgumentHelp("As for warren serve.", valueName: "patterns"))
-    var privatePatterns: String?
+    @OptionGroup var verification: VerificationOptions
 
     func validate() throws {
         if sources.isEmpty && top == nil && modcache == nil && toolchains == nil {
@@ -55,21 +49,9 @@ struct MirrorCommand: AsyncParsableCommand {
     func run() async throws {
         var flags = options.flags
         let upstream = upstream ?? modcache.map { "file://" + URL(fileURLWithPath: $0).standardizedFileURL.path + "/cache/download" }
-        for (key, value) in [("upstream", upstream), ("nosumdb", nosumdb), ("private", privatePatterns),
-                             ("sumdb", sumdb.isEmpty ? nil : sumdb.joined(separator: ","))] {
-            if let value { flags[key] = value }
-        }
-        var logger = Logger(label: "warren")
-        logger.logLevel = .warning
-        let settings: ServeSettings
-        let engine: MirrorEngine
-        do {
-            settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: options.config)
-            engine = try await MirrorEngine.open(settings: settings, logger: logger)
-        } catch {
-            printError("warren mirror: \(error)")
-            throw ExitCode(2)
-        }
+        if let upstream { flags["upstream"] = upstream }
+        verification.apply(to: &flags)
+        let (_, engine) = try await MirrorEngine.open(command: "mirror", flags: flags, configFile: options.config)
         let mirror = ModuleMirror(proxy: engine.proxy, concurrency: concurrency, rate: rate)
         var items: [ModuleMirror.Item] = []
         var planFailures: [(item: ModuleMirror.Item, reason: String)] = []

@@ -40,6 +40,13 @@ final class SumDBServer: @unchecked Sendable {
         _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
     }
 
+    /// Appends `n` made-up records to the log (other modules' releases).
+    func grow(_ n: Int) async throws {
+        var request = HTTPClientRequest(url: url + "/grow?n=\(n)")
+        request.method = .POST
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    }
+
     /// Makes the database serve a different log from now on.
     func fork() async throws {
         var request = HTTPClientRequest(url: url + "/fork")
