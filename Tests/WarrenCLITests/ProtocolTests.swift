@@ -142,7 +142,9 @@ import Testing
             #expect(metrics.text.contains(name), "missing metric \(name)")
         }
         #expect(metrics.text.contains("endpoint=\"list\""))
-        // One log line per request.
-        #expect(warren.stderr.contains("path=/goproxy/github.com/kr/text/@v/list status=200"))
+        // One log line per request (written in batches, at least every 100 ms).
+        let line = "path=/goproxy/github.com/kr/text/@v/list status=200"
+        let log = try await offThread { warren.process.stderr.waitFor(timeout: 10) { $0.contains(line) } }
+        #expect(log.contains(line), "\(log)")
     }
 }

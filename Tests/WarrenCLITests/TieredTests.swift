@@ -50,4 +50,37 @@ import Testing
         #expect(missing.status == 502 || missing.status == 504, "\(missing.status) \(missing.text)")
         #expect(!missing.text.isEmpty && !missing.text.contains("\n\n"))
     }
+
+    /// `Disable-Module-Fetch: true` at an edge with `--disable-fetch upstream`: what the
+    /// central holds is served (the header passed on, so the central fetches nothing new),
+    /// what it does not hold is "not cached" and no upstream is asked; an edge with the
+    /// default (`local`) answers from its own store only.
+    @Test func disableModuleFetchFlowsThroughToTheCentral() async throws {
+        let upstream = FaultyUpstream(root: fixture.root)
+        try await upstream.start()
+        defer { upstream.stop() }
+        let central = try await WarrenServerProcess.start(arguments: ["--upstream", upstream.url])
+        defer { central.stop() }
+        let edge = try await WarrenServerProcess.start(arguments: ["--upstream", central.url, "--disable-fetch", "upstream"])
+        defer { edge.stop() }
+        let localEdge = try await WarrenServerProcess.start(arguments: ["--upstream", central.url])
+        defer { localEdge.stop() }
+        let held = "github.com/kr/text/@v/v0.2.0"
+        for ext in ["info", "mod", "zip"] { #expect(try await HTTP.get(central.url + "/\(held).\(ext)").status == 200) }
+        let cachedOnly = [("Disable-Module-Fetch", "true")]
+
+        let zip = try await HTTP.get(edge.url + "/\(held).zip", headers: cachedOnly)
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.root + "/\(held).zip"))
+        #expect(zip.status == 200 && Data(zip.body) == original)
+        #expect(upstream.count("\(held).zip") == 1, "the central fetched again")
+        let notHeld = "gopkg.in/yaml.v3/@v/v3.0.1"
+        let refused = try await HTTP.get(edge.url + "/\(notHeld).mod", headers: cachedOnly)
+        #expect(refused.status == 404 && refused.text.contains("not cached"), "\(refused.status) \(refused.text)")
+        #expect(upstream.count("\(notHeld).mod") == 0, "an upstream was asked for what nobody held")
+        // Without the header the edge fetches through the central as usual.
+        #expect(try await HTTP.get(edge.url + "/\(notHeld).mod").status == 200)
+
+        let local = try await HTTP.get(localEdge.url + "/\(held).info", headers: cachedOnly)
+        #expect(local.status == 404 && local.text.contains("not cached"), "\(local.status) \(local.text)")
+    }
 }

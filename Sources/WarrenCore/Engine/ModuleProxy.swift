@@ -124,8 +124,19 @@ public final class ModuleProxy: Sendable {
     var mutablePolicy: CachePolicy { .fresh(seconds: max(0, Int(setting(\.listTTL)))) }
 
     /// Answers one request. With `allowFetch` false (the `Disable-Module-Fetch` header),
-    /// only what is already stored is served.
+    /// only what is already stored is served — or, with `disableFetchAsksUpstreams`, what
+    /// proxy upstreams already hold, asked with the header passed on (`CachedOnlyFetch`).
+    /// A request that meets such a fetch of the same artifact in flight shares its outcome.
     public func serve(_ request: ProxyRequest, allowFetch: Bool = true) async throws(ProxyError) -> ServedArtifact {
+        if !allowFetch, !CachedOnlyFetch.isActive, setting(\.disableFetchAsksUpstreams) {
+            do {
+                return try await CachedOnlyFetch.$isActive.withValue(true) { try await serve(request, allowFetch: true) }
+            } catch let error as ProxyError {
+                throw error
+            } catch {
+                throw ProxyError.internalError("cache-only fetch failed", detail: "\(error)")
+            }
+        }
         let advisories = try checkPolicy(request)
         var served = try await serveAllowed(request, allowFetch: allowFetch)
         served.advisories = advisories

@@ -31,6 +31,10 @@ public struct ProxyConfiguration: Sendable {
     /// published to Warren, never from an upstream or version control, so a public module
     /// of the same name cannot stand in for them.
     public var hosted = ModulePathPatterns("")
+    /// What `Disable-Module-Fetch: true` allows on a miss: nothing (answer from this
+    /// Warren's own store only), or asking proxy upstreams with the header passed on (a
+    /// tiered edge in front of a central Warren that holds more), never `direct`.
+    public var disableFetchAsksUpstreams = false
     /// What Warren's own checksum database records besides published versions.
     public var checksumLogScope = ChecksumLogScope.hosted
 

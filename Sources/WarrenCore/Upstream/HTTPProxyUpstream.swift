@@ -77,6 +77,7 @@ public struct HTTPProxyUpstream: Upstream {
         var request = HTTPClientRequest(url: Self.join(baseURL, path))
         request.method = .GET
         request.headers.add(name: "User-Agent", value: "warren/0.1 (Go module proxy)")
+        if CachedOnlyFetch.isActive { request.headers.add(name: "Disable-Module-Fetch", value: "true") }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: .milliseconds(Int64(headerTimeout * 1000)))

@@ -108,8 +108,15 @@ public struct UpstreamChain: Sendable {
                 i += 1
                 continue
             }
+            if CachedOnlyFetch.isActive, entry.upstream is DirectUpstream {
+                // Version control is never asked for what was not fetched before.
+                let skipped = UpstreamFailure.notFound(status: 404, message: "direct: not asked (Disable-Module-Fetch)")
+                if Self.explainsMore(skipped, than: best) { best = skipped }
+                i += 1
+                continue
+            }
             let outcome: Outcome<T>
-            if small, entry.fallBackOnError, i + 1 < list.count, health.hedging.isEnabled {
+            if small, entry.fallBackOnError, i + 1 < list.count, health.hedging.isEnabled, !CachedOnlyFetch.isActive {
                 outcome = await hedged(request, endpoint: endpoint, primary: entry, secondary: list[i + 1], after: record.hedgeDelay(), operation)
             } else {
                 outcome = .single(await attempt(request, endpoint: endpoint, entry: entry, small: small, operation))

@@ -42,6 +42,7 @@ struct ConfigurationReloader: Service {
         "upstream", "list-ttl", "header-timeout", "total-timeout", "retries", "log-level", "nosumdb", "private", "insecure",
         "govcs", "direct-prefetch", "credentials", "netrc", "hosted", "sumdb-log", "policy", "vulnerabilities", "anonymous",
         "permissions", "hide-forbidden", "metrics-access", "cache-max-size", "cache-max-age", "cache-min-age",
+        "disable-fetch",
     ]
 
     func run() async throws {

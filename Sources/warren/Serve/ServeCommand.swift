@@ -220,6 +220,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Serve the web console under /-/ (modules, status, and admin pages for admins). (default: on)", valueName: "on|off"))
     var console: String?
+    @Option(name: .customLong("disable-fetch"), help: ArgumentHelp("What a request with Disable-Module-Fetch: true may do on a miss: local (answer only from this Warren's store) or upstream (ask proxy upstreams with the header passed on, never direct: for an edge in front of a central Warren). (default: local)", valueName: "local|upstream"))
+    var disableFetch: String?
 
     @Option(name: .customLong("upstream-failures"), help: ArgumentHelp("Failures in a row (errors, timeouts) after which an upstream followed by '|' is skipped for the cool-down, then probed. (default: 5)", valueName: "n|off"))
     var upstreamFailures: String?
@@ -268,7 +270,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("github-api-url", githubAPIURL), ("github-client-id", githubClientID), ("github-client-secret", githubClientSecret),
             ("gitlab-tokens", gitlabTokens), ("hosted", hosted), ("sumdb-key", sumdbKey), ("sumdb-log", sumdbLog), ("policy", policy), ("vulnerabilities", vulnerabilities),
             ("cache-max-size", cacheMaxSize), ("cache-max-age", cacheMaxAge), ("cache-min-age", cacheMinAge),
-            ("console", console), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
+            ("console", console), ("disable-fetch", disableFetch), ("upstream-failures", upstreamFailures), ("upstream-cooldown", upstreamCooldown), ("hedge-budget", hedgeBudget),
             ("webhooks", webhooks), ("sync-top", syncTop), ("sync-interval", syncInterval),
             ("follow", follow), ("follow-interval", followInterval),
         ]
@@ -352,6 +354,7 @@ enum WarrenServe {
         configuration.direct = settings.directConfiguration(environment: environment)
         configuration.prefetchDirectZips = settings.directPrefetch
         configuration.hosted = settings.hosted
+        configuration.disableFetchAsksUpstreams = settings.disableFetchAsksUpstreams
         configuration.checksumLogScope = settings.sumdbLog
         configuration.outgoing = OutgoingHTTP(caFile: settings.caFile, clientCertificate: settings.upstreamClientCertificate,
                                               clientKey: settings.upstreamClientKey, proxies: ProxyEnvironment(environment: environment))

@@ -45,6 +45,9 @@ struct ServeSettings: Equatable {
     var vulnerabilities = ModulePolicy.VulnerabilityMode.warn
     /// Serve the web console under /-/.
     var console = true
+    /// `--disable-fetch upstream`: Disable-Module-Fetch misses ask proxy upstreams, passing
+    /// the header on.
+    var disableFetchAsksUpstreams = false
     /// Failures in a row that open an upstream's circuit (nil: never), and for how long.
     var upstreamFailures: Int? = 5
     var upstreamCooldown: Double = 30
@@ -125,6 +128,7 @@ struct ServeSettings: Equatable {
         "gitlab-tokens", "hosted", "sumdb-key", "sumdb-log", "policy", "vulnerabilities",
         "cache-max-size", "cache-max-age", "cache-min-age", "console", "upstream-failures", "upstream-cooldown", "hedge-budget",
         "webhooks", "webhook-secret", "sync-top", "sync-interval", "follow", "follow-interval",
+        "disable-fetch",
     ]
 
     /// Keys whose values are secrets: never echoed in an error.
@@ -236,6 +240,12 @@ struct ServeSettings: Equatable {
             cacheMinAge = try Self.parseDuration(value)
         case "console":
             console = try Self.parseSwitch(value)
+        case "disable-fetch":
+            switch value {
+            case "local": disableFetchAsksUpstreams = false
+            case "upstream": disableFetchAsksUpstreams = true
+            default: throw Problem(description: "want local or upstream")
+            }
         case "upstream-failures":
             if value == "off" {
                 upstreamFailures = nil
