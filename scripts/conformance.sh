@@ -45,7 +45,23 @@ PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/warren-offline.out" 2>/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/warren-offline.out")"
 "$KIT/client-demo.sh" --corpus "$OUT" "$URL" > "$WORK/offline.log" 2>&1 || { cat "$WORK/mirror.log" "$WORK/offline.log"; exit 1; }
-echo "(warren mirror go.mod, then the module graph downloaded, built and run with --upstream off)"
+# And every version the mirror stored answers with Disable-Module-Fetch: true, the header
+# mirroring tools send to be served only what is held.
+HELD=$(python3 - "$URL" <<'PY'
+import json, re, sys, urllib.request
+base = sys.argv[1]
+esc = lambda s: re.sub(r"[A-Z]", lambda m: "!" + m.group(0).lower(), s)
+lines = urllib.request.urlopen(base + "/index").read().decode().splitlines()
+n = 0
+for v in map(json.loads, filter(None, lines)):
+    for ext in ("info", "mod"):
+        req = urllib.request.Request(f"{base}/{esc(v['Path'])}/@v/{esc(v['Version'])}.{ext}", headers={"Disable-Module-Fetch": "true"})
+        urllib.request.urlopen(req).read()
+    n += 1
+print(n)
+PY
+) || { echo "a mirrored version was not served with Disable-Module-Fetch: true"; exit 1; }
+echo "(warren mirror go.mod, then the module graph downloaded, built and run with --upstream off; $HELD versions answered with Disable-Module-Fetch: true)"
 echo "conformance: $(tail -1 "$WORK/mirror.log"); offline $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/offline.log")"
 
 # Direct mode: Warren fetches from the kit's git corpus (reached through git's insteadOf
