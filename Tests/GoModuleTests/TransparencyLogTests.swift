@@ -94,8 +94,8 @@ import Testing
                     }
                 }
                 counts.treeproof += 1
-            case "tiledata":
-                counts.tile += 0
+            case "tiledata", "tileread":
+                break  // for proofsFromTiles and tileReadsPlanWhatXModAsksFor
             case "tile":
                 let tile = LogTile(height: Int(f[1]) ?? 0, level: Int(f[2]) ?? 0, index: Int64(f[3]) ?? 0, width: Int(f[4]) ?? 0)
                 #expect(tile.path == String(f[5]))
