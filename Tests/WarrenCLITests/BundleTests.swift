@@ -28,6 +28,18 @@ import Testing
             .filter { $0.hasSuffix(".zip") || $0.hasSuffix(".mod") || $0.hasSuffix(".info") || $0.contains("/lookup/") || $0.contains("/tile/") }
     }
 
+    /// Fetches the versions through Warren, and returns once each is stored: a zip reaches
+    /// its client before its commit ends, and a `Disable-Module-Fetch` request waits for it.
+    static func cache(_ versions: [(String, String)], at url: String) async throws {
+        for (path, version) in versions {
+            for ext in ["info", "mod", "zip"] {
+                #expect(try await HTTP.get(url + "/" + ModuleFixture.artifactPath(path, version, ext)).status == 200)
+            }
+            let stored = try await HTTP.get(url + "/" + ModuleFixture.artifactPath(path, version, "zip"), headers: [("Disable-Module-Fetch", "true")])
+            #expect(stored.status == 200, "\(path)@\(version) was not stored")
+        }
+    }
+
     @Test func aBundleCarriesModulesAndProofsIntoANetworkWithNoRouteOut() async throws {
         let db = try SumDBServer(root: fixture.root)
         defer { db.stop() }
@@ -36,11 +48,7 @@ import Testing
         let offline = "\(db.verifierKey) http://127.0.0.1:9"  // nothing listens on the discard port
         let exporter = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root, "--sumdb", online])
         defer { exporter.stop() }
-        for (path, version) in Self.firstWeek {
-            for ext in ["info", "mod", "zip"] {
-                #expect(try await HTTP.get(exporter.url + "/" + ModuleFixture.artifactPath(path, version, ext)).status == 200)
-            }
-        }
+        try await Self.cache(Self.firstWeek, at: exporter.url)
         // Other releases fill the log past a full tile: week one's records are in one.
         try await db.grow(300)
         let bundle = scratch.path + "/week1.tar"
@@ -97,13 +105,10 @@ import Testing
 
         // A week later: one more module, so the log has grown; only it is exported (--since),
         // with the proofs of last week's records and last week's head against the new head.
-        try await Task.sleep(for: .milliseconds(1100))  // stored times are in seconds: a boundary after week one
-        let cut = ISO8601DateFormatter().string(from: Date())
-        for (path, version) in Self.secondWeek {
-            for ext in ["info", "mod", "zip"] {
-                #expect(try await HTTP.get(exporter.url + "/" + ModuleFixture.artifactPath(path, version, ext)).status == 200)
-            }
-        }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let cut = fractional.string(from: Date())  // after everything of week one was stored
+        try await Self.cache(Self.secondWeek, at: exporter.url)
         let second = scratch.path + "/week2.tar"
         let exported2 = try await offThread { try WarrenBinary.run(["export", "-o", second, "--since", cut, "--data-dir", exporter.dataDir, "--sumdb", online]) }
         #expect(exported2.status == 0 && exported2.stdout.contains("exported 1 versions"), "\(exported2.stdout) \(exported2.stderr)")
@@ -122,5 +127,11 @@ import Testing
         try await download(Self.firstWeek + Self.secondWeek)
         let seen2 = try String(contentsOfFile: developer.home + "/gopath/pkg/sumdb/sum.test/latest", encoding: .utf8)
         #expect(seen2 != seen, "the go command never saw the second bundle's tree")
+
+        // A Warren that verifies nothing (--sumdb off) takes the artifacts, checked by size,
+        // SHA-256 and h1:, and leaves the proofs.
+        let unverified = scratch.path + "/unverified-data"
+        let plain = try await offThread { try WarrenBinary.run(["import", bundle, "--data-dir", unverified, "--sumdb", "off"]) }
+        #expect(plain.status == 0 && plain.stdout.contains("imported 3 versions") && plain.stdout.contains("0 checksum records"), "\(plain.stdout) \(plain.stderr)")
     }
 }

@@ -141,6 +141,8 @@ public actor ChecksumDatabase {
         } catch let failure where failure.kind == .unavailable {
             // Offline, the carried head is the latest this Warren can show proof for.
             guard let carried = await carriedHead() else { throw failure }
+            // Kept briefly: an unreachable database is not asked again for every client.
+            brief.put("/latest", carried.note)
             return carried.note
         }
         _ = try await verifiedHead(body)

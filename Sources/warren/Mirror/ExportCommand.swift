@@ -38,7 +38,9 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         var sinceTime: Double?
         if let since {
-            let full = ISO8601DateFormatter().date(from: since) ?? ISO8601DateFormatter().date(from: since + "T00:00:00Z")
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let full = ISO8601DateFormatter().date(from: since) ?? fractional.date(from: since) ?? ISO8601DateFormatter().date(from: since + "T00:00:00Z")
             guard let full else { throw ValidationError("--since: want 2026-11-01 or 2026-11-01T12:00:00Z") }
             sinceTime = full.timeIntervalSince1970
         }
