@@ -53,10 +53,7 @@ public struct BundleExport: Sendable {
         do {
             // The checksum database's records and the tiles proving them, first.
             if let verifier = checksums?.verifier {
-                var records: [BundleManifest.Record] = []
-                for v in versions where checksums?.verifies(v.module) == true {
-                    records.append(try await record(verifier, module: v.module, version: v.version))
-                }
+                let records = try await lookUp(verifier, versions.filter { checksums?.verifies($0.module) == true })
                 if !records.isEmpty {
                     let database = try await evidence(verifier, records: records, ledger: &ledger, writer: writer, report: &report)
                     manifest.databases.append(database)
@@ -107,6 +104,29 @@ public struct BundleExport: Sendable {
         }
         return out
     }
+
+    /// Lookups a few at a time (a database far away answers each in a round trip or two),
+    /// in the versions' order.
+    func lookUp(_ db: ChecksumDatabase, _ versions: [IndexedVersion]) async throws -> [BundleManifest.Record] {
+        var records = [BundleManifest.Record?](repeating: nil, count: versions.count)
+        try await withThrowingTaskGroup(of: (Int, BundleManifest.Record).self) { group in
+            var next = 0
+            func start() {
+                guard next < versions.count else { return }
+                let i = next, v = versions[i]
+                next += 1
+                group.addTask { (i, try await self.record(db, module: v.module, version: v.version)) }
+            }
+            for _ in 0..<Self.lookupConcurrency { start() }
+            while let (i, record) = try await group.next() {
+                records[i] = record
+                start()
+            }
+        }
+        return records.compactMap { $0 }
+    }
+
+    static let lookupConcurrency = 8
 
     /// The database's record of one version, verified as any lookup.
     func record(_ db: ChecksumDatabase, module: String, version: String) async throws -> BundleManifest.Record {

@@ -84,8 +84,28 @@ extension ChecksumDatabase {
         } catch {
             throw Failure(.tampering, "\(name): \(error)")
         }
+        // Fetched a few at a time: a bundle of many versions needs a tile or more each.
         var tiles: [LogTile: [UInt8]] = [:]
-        for tile in plan.tiles { tiles[tile] = try await fetchTile(tile) }
+        var pending = plan.tiles[...]
+        while !pending.isEmpty {
+            let batch = pending.prefix(8)
+            pending = pending.dropFirst(batch.count)
+            let fetched = await withTaskGroup(of: (LogTile, Result<[UInt8], Failure>).self) { group in
+                for tile in batch {
+                    group.addTask {
+                        do throws(Failure) {
+                            return (tile, .success(try await self.fetchTile(tile)))
+                        } catch {
+                            return (tile, .failure(error))
+                        }
+                    }
+                }
+                var out: [(LogTile, Result<[UInt8], Failure>)] = []
+                for await result in group { out.append(result) }
+                return out
+            }
+            for (tile, result) in fetched { tiles[tile] = try result.get() }
+        }
         do {
             _ = try TransparencyLog.authenticatedHashes(indexes: indexes, head: head, height: Self.tileHeight) { tile in
                 guard let data = tiles[tile] else { throw TransparencyLog.ProofError("tile \(tile.path) was not fetched") }
