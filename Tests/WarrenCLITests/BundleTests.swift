@@ -95,6 +95,10 @@ import Testing
             }
         }
         try await download(Self.firstWeek)
+        // With no upstream, `list` and `@latest` come from what is held.
+        let latestQuery = try await developer.run(["mod", "download", "-json", "github.com/kr/text@latest"])
+        #expect(latestQuery.status == 0 && latestQuery.stdout.contains("\"Version\": \"v0.2.0\""), "\(latestQuery.stderr)")
+        #expect(try await HTTP.get(airGapped.url + "/gopkg.in/yaml.v3/@v/list").text == "v3.0.1\n")
         // The go command checked them against the database: it keeps the tree head it saw.
         let seen = try String(contentsOfFile: developer.home + "/gopath/pkg/sumdb/sum.test/latest", encoding: .utf8)
         let fetchedTiles = FileManager.default.enumerator(atPath: developer.home + "/gopath/pkg/mod/cache/download/sumdb/sum.test/tile")?.allObjects ?? []

@@ -28,11 +28,25 @@ extension ModuleProxy {
                 try await refresh(key, endpoint: endpoint, transform: transform)
             }
         } catch {
-            // Every upstream failed and no list was ever kept: the versions stored here
-            // are still a true (if partial) answer, and keep builds of them working.
-            if error.isServerSide, case .list(let module) = key, let cached = await storedVersionsList(module) {
-                logger.warning("upstreams failed; listing the versions stored here", metadata: ["module": "\(module)", "error": "\(error.message)"])
-                return cached.served(contentType: contentType, cachePolicy: .fresh(seconds: 0))
+            // Every upstream failed (or there is none: `--upstream off`) and no answer was
+            // ever kept: the versions stored here are still a true (if partial) answer,
+            // and keep builds of them working.
+            if error.isServerSide || chain.fetchesNothing {
+                switch key {
+                case .list(let module):
+                    if let cached = await storedVersionsList(module) {
+                        if error.isServerSide {
+                            logger.warning("upstreams failed; listing the versions stored here", metadata: ["module": "\(module)", "error": "\(error.message)"])
+                        }
+                        return cached.served(contentType: contentType, cachePolicy: .fresh(seconds: 0))
+                    }
+                case .latest(let module):
+                    if let cached = await storedLatest(module) {
+                        return cached.served(contentType: contentType, cachePolicy: .fresh(seconds: 0))
+                    }
+                default:
+                    break
+                }
             }
             throw error
         }
@@ -48,6 +62,13 @@ extension ModuleProxy {
         MetricHandles.counter("warren_lists_from_index_total", []).increment()
         let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: "index")
         return SmallArtifact(bytes: bytes, metadata: metadata, status: .stale)
+    }
+
+    /// An `@latest` answer from the versions stored here (see `latestInfo`), or nil.
+    func storedLatest(_ module: String) async -> SmallArtifact? {
+        guard let index, let versions = try? await index.versions(of: module).map(\.version),
+              let info = try? await latestInfo(module, among: versions) else { return nil }
+        return SmallArtifact(bytes: info.bytes, metadata: info.metadata, status: .stale)
     }
 
     func refresh(_ key: StorageKey, endpoint: String, transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws(ProxyError) -> SmallArtifact {

@@ -22,17 +22,7 @@ extension ModuleProxy {
             return hostedAnswer(bytes, contentType: "text/plain; charset=utf-8")
         case .latest(let module):
             let versions = try await publishedVersions(module)
-            guard !versions.isEmpty else { throw Self.notPublished(module, nil) }
-            // Retractions are read from the highest tagged version's go.mod, as the go command does.
-            let highest = Self.highestTagged(versions)
-            var source: GoModFile?
-            if let highest, let stored = try await readStored(.artifact(module: module, version: highest, kind: .mod)) {
-                source = try? GoModParser.parse(String(decoding: stored.bytes, as: UTF8.self))
-            }
-            guard let latest = LatestVersion.choose(from: versions, goMod: { $0 == highest ? source : nil }),
-                  let info = try await readStored(.artifact(module: module, version: latest, kind: .info)) else {
-                throw Self.notPublished(module, nil)
-            }
+            guard let info = try await latestInfo(module, among: versions) else { throw Self.notPublished(module, nil) }
             return hostedAnswer(info.bytes, contentType: "application/json")
         case .artifact(let module, let version, .info) where ModuleVersion.canonical(version) != version:
             throw .notFound("\(module)@\(version): hosted modules answer published versions only, not queries")
@@ -89,6 +79,20 @@ extension ModuleProxy {
         let metadata = ArtifactMetadata(size: Int64(bytes.count), hash: Self.contentTag(bytes), storedAt: Self.now(), origin: "hosted")
         // Right now, not for a TTL: a version published a moment ago is listed at once.
         return SmallArtifact(bytes: bytes, metadata: metadata, status: .hit).served(contentType: contentType, cachePolicy: .fresh(seconds: 0))
+    }
+
+    /// The stored `.info` of `@latest` among `versions`, by the go command's rules: the
+    /// highest release, retractions read from the highest tagged version's go.mod.
+    func latestInfo(_ module: String, among versions: [String]) async throws(ProxyError) -> (bytes: [UInt8], metadata: ArtifactMetadata)? {
+        guard !versions.isEmpty else { return nil }
+        let highest = Self.highestTagged(versions)
+        var source: GoModFile?
+        if let highest, let stored = try await readStored(.artifact(module: module, version: highest, kind: .mod)) {
+            source = try? GoModParser.parse(String(decoding: stored.bytes, as: UTF8.self))
+        }
+        guard let latest = LatestVersion.choose(from: versions, goMod: { $0 == highest ? source : nil }),
+              let info = try await readStored(.artifact(module: module, version: latest, kind: .info)) else { return nil }
+        return (info.bytes, info.metadata)
     }
 
     static func highestTagged(_ versions: [String]) -> String? {

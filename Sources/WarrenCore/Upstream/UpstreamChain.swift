@@ -68,6 +68,12 @@ public struct UpstreamChain: Sendable {
                              privateUpstream: privatePatterns.isEmpty ? nil : direct, health: previous?.health ?? health, logger: logger)
     }
 
+    /// Whether the chain can fetch nothing at all (`--upstream off`): an isolated Warren
+    /// that answers only from what it holds (mirrored, imported, published).
+    public var fetchesNothing: Bool {
+        privateUpstream == nil && entries.allSatisfy { ($0.upstream as? UnavailableUpstream)?.failure == .disabled }
+    }
+
     /// The direct upstream (for `direct` entries and private modules), if there is one.
     var directUpstream: DirectUpstream? {
         (privateUpstream as? DirectUpstream) ?? entries.lazy.compactMap { $0.upstream as? DirectUpstream }.first
