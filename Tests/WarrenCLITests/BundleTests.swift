@@ -138,4 +138,44 @@ import Testing
         let plain = try await offThread { try WarrenBinary.run(["import", bundle, "--data-dir", unverified, "--sumdb", "off"]) }
         #expect(plain.status == 0 && plain.stdout.contains("imported 3 versions") && plain.stdout.contains("0 checksum records"), "\(plain.stdout) \(plain.stderr)")
     }
+
+    /// `--sign`: the exporter signs the manifest with its checksum-database key; an importer
+    /// that names the key (`--bundle-key`) takes only bundles signed by it over exactly
+    /// their manifest, so private modules (which no public database vouches for) arrive as
+    /// they left.
+    @Test func aSignedBundleCarriesPrivateModulesAsTheyLeft() async throws {
+        let scratch = ScratchDirectory()
+        let exporter = try await WarrenServerProcess.start(arguments: ["--upstream", "file://" + fixture.root])
+        defer { exporter.stop() }
+        try await Self.cache([("github.com/kr/text", "v0.2.0")], at: exporter.url)
+        let initialized = try await offThread { try WarrenBinary.run(["sumdb", "init", "--name", "bundles.test", "--data-dir", exporter.dataDir]) }
+        let key = try #require(initialized.stdout.split(separator: "\n").first { $0.hasPrefix("verifier key: ") }?.dropFirst("verifier key: ".count),
+                               "\(initialized.stdout) \(initialized.stderr)")
+        let signed = scratch.path + "/signed.tar", unsigned = scratch.path + "/unsigned.tar"
+        let made = try await offThread { try WarrenBinary.run(["export", "-o", signed, "--sign", "--data-dir", exporter.dataDir, "--sumdb", "off"]) }
+        #expect(made.status == 0 && made.stdout.contains("signed by bundles.test"), "\(made.stdout) \(made.stderr)")
+        _ = try await offThread { try WarrenBinary.run(["export", "-o", unsigned, "--fresh", "--data-dir", exporter.dataDir, "--sumdb", "off"]) }
+
+        let target = scratch.path + "/offline-data"
+        func importing(_ bundle: String, _ key: String) async throws -> WarrenBinary.Output {
+            try await offThread { try WarrenBinary.run(["import", bundle, "--data-dir", target, "--sumdb", "off", "--bundle-key", key]) }
+        }
+        // The zip changed and its SHA-256 fixed up in the manifest: the signature no longer covers it.
+        let forged = scratch.path + "/forged.tar"
+        _ = try await Self.tamper(signed, forged, ["flip-and-resum", "modules/github.com/kr/text/@v/v0.2.0.zip", "3000"])
+        let refusedForged = try await importing(forged, String(key))
+        #expect(refusedForged.status == 1 && refusedForged.stderr.contains("signs another manifest"), "\(refusedForged.stderr)")
+        let refusedUnsigned = try await importing(unsigned, String(key))
+        #expect(refusedUnsigned.status == 1 && refusedUnsigned.stderr.contains("warren-bundle.sig: missing"), "\(refusedUnsigned.stderr)")
+        // Another key of the same name.
+        let other = try await offThread { try WarrenBinary.run(["sumdb", "init", "--name", "bundles.test", "--data-dir", scratch.path + "/other"]) }
+        let otherKey = try #require(other.stdout.split(separator: "\n").first { $0.hasPrefix("verifier key: ") }?.dropFirst("verifier key: ".count))
+        let refusedOther = try await importing(signed, String(otherKey))
+        #expect(refusedOther.status == 1 && refusedOther.stderr.contains("not signed by bundles.test"), "\(refusedOther.stderr)")
+        #expect(Self.storedFiles(target).isEmpty, "\(Self.storedFiles(target))")
+
+        let accepted = try await importing(signed, String(key))
+        #expect(accepted.status == 0 && accepted.stdout.contains("imported 1 versions") && accepted.stdout.contains("signed by bundles.test"),
+                "\(accepted.stdout) \(accepted.stderr)")
+    }
 }

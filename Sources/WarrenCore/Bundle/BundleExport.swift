@@ -27,12 +27,16 @@ public struct BundleExport: Sendable {
     let index: any MetadataIndex
     let checksums: ChecksumDatabases?
     let ledgerPath: String?
+    /// Signs the manifest when set (`--sign`: Warren's own checksum-database key).
+    let signer: NoteSigner?
 
-    public init(storage: any ArtifactStorage, index: any MetadataIndex, checksums: ChecksumDatabases?, ledgerPath: String?) {
+    public init(storage: any ArtifactStorage, index: any MetadataIndex, checksums: ChecksumDatabases?, ledgerPath: String?,
+                signer: NoteSigner? = nil) {
         self.storage = storage
         self.index = index
         self.checksums = checksums
         self.ledgerPath = ledgerPath
+        self.signer = signer
     }
 
     struct ExportError: Error, CustomStringConvertible {
@@ -83,7 +87,12 @@ public struct BundleExport: Sendable {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writer.add(name: BundleManifest.entryName, bytes: Array(try encoder.encode(manifest)))
+            let manifestBytes = Array(try encoder.encode(manifest))
+            try writer.add(name: BundleManifest.entryName, bytes: manifestBytes)
+            if let signer {
+                let text = BundleManifest.signedText(manifestSHA256: Self.hex(SHA256.hash(data: manifestBytes)))
+                try writer.add(name: BundleManifest.signatureEntryName, bytes: try signer.sign(text))
+            }
             try writer.finish()
         } catch {
             writer.abandon()

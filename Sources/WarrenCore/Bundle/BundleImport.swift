@@ -26,6 +26,8 @@ public struct BundleImport: Sendable {
         public var alreadyHeld = 0
         public var records = 0
         public var tiles = 0
+        /// The name of the key whose signature was checked, if one was.
+        public var signedBy: String?
     }
 
     public struct Refused: Error, CustomStringConvertible {
@@ -38,12 +40,16 @@ public struct BundleImport: Sendable {
     let hosted: ModulePathPatterns
     /// Where zips are unpacked for checking (inside the data directory).
     let scratch: String
+    /// When not empty, the bundle must be signed by one of these (`--bundle-key`).
+    let bundleKeys: [VerifierKey]
 
-    public init(storage: any ArtifactStorage, checksums: ChecksumDatabases?, hosted: ModulePathPatterns, scratch: String) {
+    public init(storage: any ArtifactStorage, checksums: ChecksumDatabases?, hosted: ModulePathPatterns, scratch: String,
+                bundleKeys: [VerifierKey] = []) {
         self.storage = storage
         self.checksums = checksums
         self.hosted = hosted
         self.scratch = scratch
+        self.bundleKeys = bundleKeys
     }
 
     struct CheckedArtifact {
@@ -70,16 +76,19 @@ public struct BundleImport: Sendable {
         guard let manifestEntry = tar.entries[BundleManifest.entryName] else {
             throw Refused("\(path) has no \(BundleManifest.entryName): not a Warren bundle")
         }
+        let manifestBytes: [UInt8]
         let manifest: BundleManifest
         do {
-            manifest = try JSONDecoder().decode(BundleManifest.self, from: Data(try tar.read(manifestEntry, limit: 256 << 20)))
+            manifestBytes = try tar.read(manifestEntry, limit: 256 << 20)
+            manifest = try JSONDecoder().decode(BundleManifest.self, from: Data(manifestBytes))
         } catch {
             throw Refused("\(BundleManifest.entryName): \(error)")
         }
+        let signedBy = try checkSignature(tar, manifestBytes: manifestBytes)
         guard manifest.format == BundleManifest.formatName else {
             throw Refused("\(BundleManifest.entryName): format \(GoQuote.string(manifest.format)), want \(GoQuote.string(BundleManifest.formatName))")
         }
-        var expected = Set([BundleManifest.entryName])
+        var expected = Set([BundleManifest.entryName, BundleManifest.signatureEntryName])
         let databases = try await checkDatabases(manifest, tar, expected: &expected)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -90,6 +99,7 @@ public struct BundleImport: Sendable {
 
         // Everything checked: keep the evidence, then store the artifacts.
         var report = Report()
+        report.signedBy = signedBy
         for d in databases {
             try await d.db.keepCarried(note: d.note, head: d.head, tiles: d.tiles,
                                        records: d.records.map { ($0.module, $0.version, $0.id, Array($0.text.utf8)) })
@@ -103,6 +113,30 @@ public struct BundleImport: Sendable {
         }
         report.versions = versions.count
         return report
+    }
+
+    // MARK: - Checking the signature
+
+    /// With `bundleKeys`, the bundle must carry a signature by one of them over exactly
+    /// this manifest; returns the signer's name. Without, a signature is not needed (and
+    /// not checked: nothing says whose it should be).
+    func checkSignature(_ tar: TarIndex, manifestBytes: [UInt8]) throws -> String? {
+        guard !bundleKeys.isEmpty else { return nil }
+        let names = bundleKeys.map(\.name).joined(separator: ", ")
+        guard let entry = tar.entries[BundleManifest.signatureEntryName] else {
+            throw Refused("\(BundleManifest.signatureEntryName): missing, and this import requires a bundle signed by \(names)")
+        }
+        let note: SignedNote
+        do {
+            note = try SignedNote.open(try tar.read(entry, limit: 1 << 16), keys: bundleKeys)
+        } catch {
+            throw Refused("\(BundleManifest.signatureEntryName): not signed by \(names): \(error)")
+        }
+        let want = BundleManifest.signedText(manifestSHA256: BundleExport.hex(SHA256.hash(data: manifestBytes)))
+        guard note.text == want else {
+            throw Refused("\(BundleManifest.signatureEntryName): signs another manifest than this bundle's \(BundleManifest.entryName)")
+        }
+        return note.verifiedBy.first ?? names
     }
 
     // MARK: - Checking the evidence

@@ -9,6 +9,15 @@ import GoModule
 public struct BundleManifest: Codable, Sendable, Equatable {
     public static let formatName = "warren-bundle 1"
     public static let entryName = "warren-bundle.json"
+    /// A signed note over the manifest's SHA-256 (`warren export --sign`): with it, an
+    /// importer that names the key (`--bundle-key`) knows the whole bundle — private
+    /// modules included — is what that Warren wrote.
+    public static let signatureEntryName = "warren-bundle.sig"
+
+    /// The text the signature covers.
+    public static func signedText(manifestSHA256: String) -> String {
+        "warren bundle\nsha256 " + manifestSHA256 + "\n"
+    }
 
     public var format = Self.formatName
     /// When it was written (RFC 3339).

@@ -26,13 +26,15 @@ struct ExportCommand: AsyncParsableCommand {
     var all = false
     @Flag(help: "A bundle that stands alone: ignore what earlier bundles carried.")
     var fresh = false
+    @Flag(help: "Sign the bundle with this Warren's checksum-database key (--sumdb-key, else DATA_DIR/sumdb-signer.key from warren sumdb init), so an importer with --bundle-key knows all of it, private modules included, came from here.")
+    var sign = false
     @OptionGroup var options: StorageOptions
     @OptionGroup var verification: VerificationOptions
 
     func validate() throws {
         guard (output == nil) != (tree == nil) else { throw ValidationError("name one of -o FILE (a bundle) or --tree DIR") }
         if all && modules != nil { throw ValidationError("--all and --modules exclude each other") }
-        if fresh && output == nil { throw ValidationError("--fresh is for bundles (-o)") }
+        if (fresh || sign) && output == nil { throw ValidationError("--fresh and --sign are for bundles (-o)") }
     }
 
     func run() async throws {
@@ -62,13 +64,21 @@ struct ExportCommand: AsyncParsableCommand {
                 return
             }
             guard let output else { return }
+            var signer: NoteSigner?
+            if sign {
+                signer = try SigningKeyFile.load(settings.sumdbKey, dataDirectory: settings.dataDirectory)
+                guard signer != nil else {
+                    throw ValidationError("--sign: no signing key (warren sumdb init makes one, or give --sumdb-key)")
+                }
+            }
             let export = BundleExport(storage: engine.opened.storage, index: engine.opened.index, checksums: engine.proxy.checksums,
-                                      ledgerPath: settings.dataDirectory + "/bundle-ledger.json")
+                                      ledgerPath: settings.dataDirectory + "/bundle-ledger.json", signer: signer)
             let report = try await export.run(to: output, since: sinceTime, sinceText: since, fresh: fresh, include: include)
             await engine.shutdown()
             print("exported \(report.versions) versions (\(report.files) files, \(report.bytes) bytes) to \(output): "
                 + "\(report.records) checksum records proved in a tree of \(report.treeSize) by \(report.tiles) tiles"
-                + (report.tilesCarriedBefore > 0 ? " (\(report.tilesCarriedBefore) more carried by earlier bundles)" : ""))
+                + (report.tilesCarriedBefore > 0 ? " (\(report.tilesCarriedBefore) more carried by earlier bundles)" : "")
+                + (signer.map { "; signed by \($0.name)" } ?? ""))
         } catch {
             await engine.shutdown()
             printError("warren export: \(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoModule
 import WarrenCore
 
 /// `warren import bundle.tar`: a bundle from `warren export -o`, checked offline against
@@ -17,19 +18,28 @@ struct ImportCommand: AsyncParsableCommand {
     var bundle: String
     @OptionGroup var options: StorageOptions
     @OptionGroup var verification: VerificationOptions
+    @Option(name: .customLong("bundle-key"), help: ArgumentHelp("Require a bundle signed by this key (the exporting Warren's verifier key, NAME+HASH+KEY, from warren sumdb init; repeatable).", valueName: "key"))
+    var bundleKeys: [String] = []
 
     func run() async throws {
+        let keys: [VerifierKey]
+        do {
+            keys = try bundleKeys.map { try VerifierKey($0) }
+        } catch {
+            throw ValidationError("--bundle-key: \(error)")
+        }
         var flags = options.flags
         verification.apply(to: &flags)
         let (settings, engine) = try await MirrorEngine.open(command: "import", flags: flags, configFile: options.config)
         let importer = BundleImport(storage: engine.opened.storage, checksums: engine.proxy.checksums,
                                     hosted: engine.proxy.configuration.hosted,
-                                    scratch: settings.dataDirectory + "/.import-\(UUID().uuidString)")
+                                    scratch: settings.dataDirectory + "/.import-\(UUID().uuidString)", bundleKeys: keys)
         do {
             let report = try await importer.run(bundle: bundle)
             await engine.shutdown()
             print("imported \(report.versions) versions from \(bundle): \(report.stored) artifacts stored, \(report.alreadyHeld) already held; "
-                + "\(report.records) checksum records and \(report.tiles) tiles kept")
+                + "\(report.records) checksum records and \(report.tiles) tiles kept"
+                + (report.signedBy.map { "; signed by \($0)" } ?? ""))
         } catch {
             await engine.shutdown()
             printError("warren import: \(error)")
