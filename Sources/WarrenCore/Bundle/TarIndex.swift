@@ -3,7 +3,7 @@ import GoModule
 /// The entries of a tar archive and where their bytes are, read from the headers alone,
 /// so that an import can check the manifest first and read each entry when it needs it.
 /// Only what Warren writes is accepted: regular files, pax headers for their names and
-/// sizes; a checksum that does not add up, a link, a device, a name that climbs out (`..`,
+/// sizes (directories, as tar adds them when a bundle is repacked, are passed over); a checksum that does not add up, a link, a device, a name that climbs out (`..`,
 /// a leading `/`) or one that repeats is an error naming the entry.
 struct TarIndex {
     struct Entry {
@@ -39,6 +39,10 @@ struct TarIndex {
                 pax = Self.paxRecords(try file.readExactly(Int(size), at: dataStart))
                 continue
             case UInt8(ascii: "g"):
+                continue
+            case UInt8(ascii: "5"):
+                // A directory (a bundle repacked with tar): nothing to read.
+                pax = [:]
                 continue
             case UInt8(ascii: "0"), 0:
                 break
