@@ -79,13 +79,21 @@ import Testing
         }
         let mismatch = got.first { $0.event == "checksum.mismatch" }.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
         #expect(mismatch.contains("github.com/BurntSushi/toml") && mismatch.contains("sum.test has h1:"), "\(mismatch)")
+        // Warren counts a delivery once it has read the receiver's 200, a moment after the
+        // receiver wrote it down: the metric is waited for, then the console must agree.
+        let deliveredLine = "warren_webhook_deliveries_total{target=\"http://127.0.0.1:\(everything.port)/hook\",result=\"delivered\"} 4"
+        var metrics = ""
+        let counted = ContinuousClock.now + .seconds(10)
+        repeat {
+            metrics = try await HTTP.get(warren.url + "/metrics").text
+            if metrics.contains(deliveredLine) { break }
+            try await Task.sleep(for: .milliseconds(50))  // polling the counter the dispatcher updates
+        } while ContinuousClock.now < counted
+        #expect(metrics.contains(deliveredLine), "\(metrics.split(separator: "\n").filter { $0.contains("webhook") })")
         // The console's status page shows the deliveries too.
         let status = try await HTTP.get(warren.url + "/-/status").text
         #expect(status.contains("id=\"webhooks\"") && status.contains("http://127.0.0.1:\(everything.port)/hook</td><td class=\"num\">4</td>"),
                 "\(status)")
-        let metrics = try await HTTP.get(warren.url + "/metrics").text
-        #expect(metrics.contains("warren_webhook_deliveries_total{target=\"http://127.0.0.1:\(everything.port)/hook\",result=\"delivered\"} 4"),
-                "\(metrics.split(separator: "\n").filter { $0.contains("webhook") })")
     }
 
     @Test func webhooksWithoutASecretStopTheStart() async throws {
