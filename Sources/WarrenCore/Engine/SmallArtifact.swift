@@ -37,7 +37,7 @@ extension StorageKey {
     var moduleName: String {
         switch self {
         case .artifact(let m, _, _), .list(let m), .latest(let m), .query(let m, _), .tombstone(let m, _): return m
-        case .sumdbTile, .sumdbHead, .sumdbRecord, .sumdbCarriedHead, .maintenance: return ""
+        case .sumdbTile, .sumdbHead, .sumdbRecord, .sumdbCarriedHead, .sharedState, .maintenance: return ""
         }
     }
 
@@ -48,7 +48,7 @@ extension StorageKey {
         case .list(let m): return .list(module: m)
         case .latest(let m): return .latest(module: m)
         case .query(let m, let q): return .artifact(module: m, version: q, kind: .info)
-        case .sumdbTile, .sumdbHead, .sumdbRecord, .sumdbCarriedHead, .tombstone, .maintenance: return nil
+        case .sumdbTile, .sumdbHead, .sumdbRecord, .sumdbCarriedHead, .sharedState, .tombstone, .maintenance: return nil
         }
     }
 }

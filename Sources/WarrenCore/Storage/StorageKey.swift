@@ -28,6 +28,10 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     /// What is left of a hosted version an admin deleted (its hashes, who, when, why): the
     /// version never comes back with other bytes.
     case tombstone(module: String, version: String)
+    /// A small piece of state every replica shares through storage (`follow.since`: where
+    /// following another proxy's feed stopped), so that whichever replica takes its turn
+    /// next, or a replica started afresh, goes on from there. Names are `[a-z0-9.-]+`.
+    case sharedState(String)
     /// Never stored: names a job replicas take turns at through the fetch coordinator
     /// (`maintenance("eviction")`: one replica evicts at a time).
     case maintenance(String)
@@ -55,6 +59,8 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
             return "sumdb/" + db + "/carried-head"
         case .tombstone(let m, let v):
             return escaped(m) + "/@v/" + escapedVersion(v) + ".deleted"
+        case .sharedState(let name):
+            return "state/" + (Self.isStateName(name) ? name : "invalid-name")
         case .maintenance(let job):
             return "maintenance/" + job
         }
@@ -77,11 +83,15 @@ public enum StorageKey: Sendable, Hashable, CustomStringConvertible {
     public var isImmutable: Bool {
         switch self {
         case .artifact, .sumdbTile, .sumdbRecord, .tombstone: return true
-        case .list, .latest, .query, .sumdbHead, .sumdbCarriedHead, .maintenance: return false
+        case .list, .latest, .query, .sumdbHead, .sumdbCarriedHead, .sharedState, .maintenance: return false
         }
     }
 
     public var description: String { relativePath }
+
+    static func isStateName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D }
+    }
 
     private func escaped(_ module: String) -> String {
         // Keys are only built from validated requests; a failure here is a programming

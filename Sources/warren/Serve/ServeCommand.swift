@@ -502,7 +502,7 @@ enum WarrenServe {
         if let follow = settings.follow {
             let follower = IndexFollower(feed: follow.url, patterns: follow.patterns, client: clients.client(for: follow.url),
                                          mirror: ModuleMirror(proxy: proxy, concurrency: 4))
-            services.append(FollowService(follower: follower, cursorFile: settings.dataDirectory + "/follow.since", coordinator: opened.coordinator,
+            services.append(FollowService(follower: follower, storage: opened.storage, legacyCursorFile: settings.dataDirectory + "/follow.since", coordinator: opened.coordinator,
                                           interval: .milliseconds(Int64(settings.followInterval * 1000)), logger: logger))
             logger.notice("following an index feed", metadata: ["feed": "\(URLDisplayName.of(follow.url))", "patterns": "\(follow.patterns?.description ?? "all")"])
         }
