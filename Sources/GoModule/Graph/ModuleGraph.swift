@@ -4,9 +4,10 @@
 ///
 /// The main module's `replace` and `exclude` directives apply (as they do for the go
 /// command; those of dependencies are ignored). A version replaced by a directory is not
-/// fetched. An excluded version is skipped; the go command would take the next higher
-/// version from the module's list instead, which this walk does not look up. The walk reads the whole (unpruned) graph, which holds everything the go
-/// command's pruned graph reads, so a cache filled from it serves the go command offline.
+/// fetched. A requirement on an excluded version is dropped, as the go command has done
+/// since Go 1.16 (before, it took the next higher version from the module's list). The
+/// walk reads the whole (unpruned) graph, which holds everything the go command's pruned
+/// graph reads, so a cache filled from it serves the go command offline.
 public struct ModuleGraph: Sendable {
     public struct Node: Sendable, Hashable {
         public var path: String
