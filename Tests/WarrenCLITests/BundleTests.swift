@@ -95,6 +95,8 @@ import Testing
             }
         }
         try await download(Self.firstWeek)
+        let console = try await HTTP.get(airGapped.url + "/-/status").text
+        #expect(console.contains("(carried by an imported bundle)"), "\(console)")
         // With no upstream, `list` and `@latest` come from what is held.
         let latestQuery = try await developer.run(["mod", "download", "-json", "github.com/kr/text@latest"])
         #expect(latestQuery.status == 0 && latestQuery.stdout.contains("\"Version\": \"v0.2.0\""), "\(latestQuery.stderr)")

@@ -57,6 +57,11 @@ extension ChecksumDatabase {
         return known
     }
 
+    /// The tree head imported bundles carried (the largest), for the console.
+    public func carriedTreeHead() async -> TreeHead? {
+        await carriedHead()?.head
+    }
+
     /// A tile this Warren already holds (verified or carried), for an import whose bundle
     /// left out tiles an earlier bundle carried.
     public func heldTile(_ tile: LogTile) async -> [UInt8]? {

@@ -27,8 +27,6 @@ public actor ChecksumDatabase {
     private(set) var latest: TreeHead?
     public static let tileHeight = 8
 
-    /// The latest tree head verified (nil: none yet), for the console's status page.
-    public func latestVerifiedHead() -> TreeHead? { latest }
 
     public struct Failure: Error, CustomStringConvertible {
         public enum Kind: String, Sendable {

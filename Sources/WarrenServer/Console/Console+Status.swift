@@ -102,14 +102,16 @@ extension Console {
             + "</div>"
     }
 
-    /// The latest verified tree head of the database modules are checked against, and
-    /// Warren's own log's size.
+    /// The largest tree head known of the database modules are checked against (verified
+    /// by any replica, or carried by an imported bundle), and Warren's own log's size.
     func checksumHeads() async -> String {
         var rows: [String] = []
         if let verifier = proxy.checksums?.verifier {
-            let head = await verifier.latestVerifiedHead()
+            let head = await verifier.knownHead()
+            let carried = await verifier.carriedTreeHead()
+            let source = carried != nil && carried == head ? " (carried by an imported bundle)" : ""
             rows.append("<tr><td>\(HTMLText.escaped(verifier.name))</td><td>verifies modules</td><td id=\"sumdb-head\">"
-                + (head.map { "tree size \($0.size), hash <span class=\"hash\">\(Data($0.hash).base64EncodedString())</span>" } ?? "no tree head verified yet")
+                + (head.map { "tree size \($0.size), hash <span class=\"hash\">\(Data($0.hash).base64EncodedString())</span>\(source)" } ?? "no tree head verified yet")
                 + "</td></tr>")
         } else {
             rows.append("<tr><td>–</td><td>verification is off (--sumdb off)</td><td></td></tr>")
