@@ -16,16 +16,7 @@ source scripts/lib.sh
 ROUNDS="${1:-15}"
 EVERY="${2:-20}"
 DELAY="${3:-2}"
-KIT="$(cd .. && pwd)/shared/conformance"
-[ -x "$KIT/make-corpus.sh" ] || { echo "bench-hedging: the conformance kit is not at $KIT" >&2; exit 2; }
-release_warren
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/warren-hedging.XXXXXX")"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-CORPUS="${TMPDIR:-/tmp}/warren-conformance"
-[ -f "$CORPUS/expected.tsv" ] || "$KIT/make-corpus.sh" "$CORPUS" > "$WORK/corpus.log" 2>&1
+corpus_bench bench-hedging
 SLOW_PORT=$(free_port) GOOD_PORT=$(free_port)
 python3 scripts/slow_goproxy.py "$CORPUS/proxy" "$SLOW_PORT" "$EVERY" "$DELAY" > "$WORK/slow.out" 2>&1 &
 PIDS+=($!)

@@ -45,3 +45,17 @@ release_warren() {
     WARREN="$WARREN_BIN"
   fi
 }
+
+# corpus_bench NAME: what the benchmarks on the conformance corpus share. Sets KIT (the
+# kit), WARREN (release_warren), WORK (removed at exit, unless KEEP is set; PIDS are
+# killed first) and CORPUS (the kit's corpus, built when missing).
+corpus_bench() {
+  KIT="$(cd .. && pwd)/shared/conformance"
+  [ -x "$KIT/make-corpus.sh" ] || { echo "$1: the conformance kit is not at $KIT" >&2; exit 2; }
+  release_warren
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/warren-$1.XXXXXX")"
+  PIDS=()
+  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; chmod -R u+w "$WORK" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+  CORPUS="${TMPDIR:-/tmp}/warren-conformance"
+  [ -f "$CORPUS/expected.tsv" ] || "$KIT/make-corpus.sh" "$CORPUS" > "$WORK/corpus.log" 2>&1
+}

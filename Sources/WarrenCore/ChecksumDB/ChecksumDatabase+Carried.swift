@@ -90,30 +90,29 @@ extension ChecksumDatabase {
             throw Failure(.tampering, "\(name): \(error)")
         }
         // Fetched a few at a time: a bundle of many versions needs a tile or more each.
+        // (The child tasks throw untyped errors: a typed-throws Result carried out of a
+        // task group came back corrupted in release builds of this toolchain.)
         var tiles: [LogTile: [UInt8]] = [:]
         var pending = plan.tiles[...]
-        while !pending.isEmpty {
-            let batch = pending.prefix(8)
-            pending = pending.dropFirst(batch.count)
-            let fetched = await withTaskGroup(of: (LogTile, Result<[UInt8], Failure>).self) { group in
-                for tile in batch {
-                    group.addTask {
-                        do throws(Failure) {
-                            return (tile, .success(try await self.fetchTile(tile)))
-                        } catch {
-                            return (tile, .failure(error))
-                        }
+        do {
+            while !pending.isEmpty {
+                let batch = Array(pending.prefix(8))
+                pending = pending.dropFirst(batch.count)
+                try await withThrowingTaskGroup(of: (LogTile, [UInt8]).self) { group in
+                    for tile in batch {
+                        group.addTask { (tile, try await self.fetchTile(tile)) }
                     }
+                    while let (tile, data) = try await group.next() { tiles[tile] = data }
                 }
-                var out: [(LogTile, Result<[UInt8], Failure>)] = []
-                for await result in group { out.append(result) }
-                return out
             }
-            for (tile, result) in fetched { tiles[tile] = try result.get() }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(.unavailable, "\(name): \(error)")
         }
         do {
             _ = try TransparencyLog.authenticatedHashes(indexes: indexes, head: head, height: Self.tileHeight) { tile in
-                guard let data = tiles[tile] else { throw TransparencyLog.ProofError("tile \(tile.path) was not fetched") }
+                guard let data = tiles[tile] else { throw TransparencyLog.ProofError("tile \(tile.path) was not fetched (evidence)") }
                 return data
             }
         } catch {
