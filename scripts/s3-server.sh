@@ -130,6 +130,9 @@ osd op num threads per shard = 2
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $D/rgw
 rgw thread pool size = 64
+# no reshard worker: buckets here stay small, and radosgw 16's worker can abort at start
+# while reading its configuration (seen once in a test run: RGWBucketReshardLock)
+rgw dynamic resharding = false
 # memstore keeps everything in RAM: reclaim deleted multipart tails quickly
 rgw gc obj min wait = 30
 rgw gc processor period = 30
