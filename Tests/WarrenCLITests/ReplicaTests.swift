@@ -68,10 +68,14 @@ import Testing
         }
         #expect(waiting == "2", "replicas waiting for the lease: \(waiting)")
         #expect(replies.count == clients)
-        #expect(replies.allSatisfy { $0?.status == 200 && $0?.bytes.count == module.zipSize },
-                "\(replies.filter { $0?.status != 200 }.count) failed")
+        let bad = replies.enumerated().filter { $0.element?.status != 200 || $0.element?.bytes.count != module.zipSize }
+        // What went wrong, if anything: each failure's status (or none), size and replica.
+        let outcomes = Dictionary(grouping: bad) { i, r in
+            "replica \(i % cluster.replicas.count): " + (r.map { "\($0.status), \($0.bytes.count) bytes" + ($0.status == 200 ? "" : ": \($0.body.prefix(200))") } ?? "no answer")
+        }.mapValues(\.count)
+        #expect(bad.isEmpty, "\(bad.count) failed: \(outcomes)")
         #expect(upstream.count(zipPath) == 1, "upstream fetches: \(upstream.count(zipPath))")
-        if upstream.count(zipPath) != 1 || waiting != "2" {
+        if upstream.count(zipPath) != 1 || waiting != "2" || !bad.isEmpty {
             for (i, replica) in cluster.replicas.enumerated() { Issue.record("replica \(i) said: \(replica.stderr.suffix(3000))") }
         }
         let key = "cluster/" + (try PathEscaping.escapePath(module.path)) + "/@v/" + module.version + ".zip"
