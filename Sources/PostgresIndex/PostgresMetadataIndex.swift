@@ -262,18 +262,26 @@ public final class PostgresMetadataIndex: MetadataIndex {
         let description = "the database did not answer in time"
     }
 
-    /// Runs `work`, or throws `TimedOut` once `limit` has passed.
+    /// Runs `work`, or throws `TimedOut` once `limit` has passed. The caller is answered at
+    /// the deadline even when `work` does not heed cancellation (a query waiting for a
+    /// connection to a server that is down): `work` is cancelled and left to end on its
+    /// own, where a task group would wait for it.
     @discardableResult
     func bounded<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw TimedOut()
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw TimedOut() }
-            return first
+        let answer = OneAnswer<T>()
+        let worker = Task { answer.give(await Result { try await work() }) }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            answer.give(.failure(TimedOut()))
+        }
+        defer {
+            worker.cancel()
+            timer.cancel()
+        }
+        return try await withTaskCancellationHandler {
+            try await answer.value
+        } onCancel: {
+            answer.give(.failure(CancellationError()))
         }
     }
 }

@@ -80,7 +80,8 @@ public struct ModuleGraph: Sendable {
 }
 
 extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
+    /// The outcome of an async throwing body (the standard library has only the synchronous one).
+    public init(catching body: () async throws -> Success) async {
         do {
             self = .success(try await body())
         } catch {
