@@ -42,7 +42,10 @@ import Testing
     }
 
     @Test func idleFloodCannotLockOutOtherClients() async throws {
-        let (upstream, warren) = try await start()
+        // A header timeout longer than opening the flood takes, even on a loaded machine:
+        // the flood must reach the cap, so that reclaiming (not the timeout) makes room.
+        let (upstream, warren) = try await startProxyOnFixture(
+            ["--client-header-timeout", "5s", "--client-idle-timeout", "2s", "--client-send-timeout", "2s"], fileLimit: Self.fileLimit)
         defer { warren.stop(); upstream.stop() }
         #expect(warren.stderr.contains("max-connections=\(Self.derivedCap)"), "the cap is logged at start: \(warren.stderr)")
         let base = try await baseline(warren)
@@ -56,7 +59,7 @@ import Testing
             try probe.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
             let health = probe.readResponse(timeout: 5)?.status ?? 0
             // Every idle connection is closed by the server (reclaimed, or after the
-            // header timeout of 1 s).
+            // header timeout of 5 s).
             var closed = 0
             for socket in idle where socket.readToEnd(timeout: 6).ended { closed += 1 }
             let settled = eventually(timeout: 5) { ProcessProbe.descriptors(warren.pid) <= base + 3 }
