@@ -27,7 +27,6 @@ public actor ChecksumDatabase {
     private(set) var latest: TreeHead?
     public static let tileHeight = 8
 
-
     public struct Failure: Error, CustomStringConvertible {
         public enum Kind: String, Sendable {
             /// The database has no such record (a private module, a version that never was).
@@ -211,7 +210,7 @@ public actor ChecksumDatabase {
         if tile.level < 0 { return (try await fetchTile(tile), false) }
         if tile.isFull {
             if let stored = await storedTile(tile) { return (stored, true) }
-            let data = try await fetchTile(tile)
+            let data = try await fetchTile(tile, lookInStorage: false)
             try await checkFullTile(tile, data)
             await keep(tile, data)
             return (data, true)
@@ -219,7 +218,7 @@ public actor ChecksumDatabase {
         if let known = brief.get("/" + tile.path) { return (known, false) }
         // Partial tiles a bundle carried are stored too; their bytes never change either.
         if let stored = await storedTile(tile) { return (stored, true) }
-        let data = try await fetchTile(tile)
+        let data = try await fetchTile(tile, lookInStorage: false)
         // The tree whose right edge this tile is: its band holds exactly these hashes.
         let bandSize = tile.index << tile.height + Int64(tile.width)
         let edge: (TreeHead) -> Bool = { head in head.size >> Int64(tile.level * tile.height) == bandSize }
@@ -265,11 +264,12 @@ public actor ChecksumDatabase {
         return latest
     }
 
-    /// A tile from storage, the brief cache or the database, size-checked. Nothing
-    /// fetched here is kept: only `proved` and `tile` keep what they proved.
-    func fetchTile(_ tile: LogTile) async throws(Failure) -> [UInt8] {
-        if let stored = await storedTile(tile) { return stored }
+    /// A tile from the brief cache, storage (unless the caller has just looked there) or
+    /// the database, size-checked. Nothing fetched here is kept: only `proved` and `tile`
+    /// keep what they proved.
+    func fetchTile(_ tile: LogTile, lookInStorage: Bool = true) async throws(Failure) -> [UInt8] {
         if let known = brief.get("/" + tile.path) { return known }
+        if lookInStorage, let stored = await storedTile(tile) { return stored }
         let data = try await upstream.get("/" + tile.path)
         if tile.level >= 0 {
             guard data.count == tile.width * 32 else {
@@ -326,7 +326,9 @@ public actor ChecksumDatabase {
         var tiles = known
         var fresh = Set<LogTile>(known.keys)
         for tile in read.keys where tiles[tile] == nil {
-            if let stored = await storedTile(tile) {
+            // Full tiles are kept for ever; partial ones only when a bundle carried them,
+            // and fetchTile looks there after the brief cache.
+            if tile.isFull, let stored = await storedTile(tile) {
                 tiles[tile] = stored
             } else {
                 if brief.get("/" + tile.path) == nil { fresh.insert(tile) }
