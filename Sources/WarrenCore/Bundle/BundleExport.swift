@@ -139,17 +139,12 @@ public struct BundleExport: Sendable {
 
     /// The database's record of one version, verified as any lookup.
     func record(_ db: ChecksumDatabase, module: String, version: String) async throws -> BundleManifest.Record {
-        let body: [UInt8]
         do {
-            body = try await db.lookupAnswer(module: module, version: version)
+            let (id, text) = try await db.lookupRecord(module: module, version: version)
+            return .init(module: module, version: version, id: id, text: String(decoding: text, as: UTF8.self))
         } catch {
             throw ExportError(description: "\(module)@\(version): \(error.description) (a private module? list it in --nosumdb)")
         }
-        guard let newline = body.firstIndex(of: 0x0A), let id = Int64(String(decoding: body[..<newline], as: UTF8.self)),
-              let blank = body[(newline + 1)...].firstRange(of: [0x0A, 0x0A] as [UInt8]) else {
-            throw ExportError(description: "\(module)@\(version): a malformed lookup answer")
-        }
-        return .init(module: module, version: version, id: id, text: String(decoding: body[(newline + 1)...blank.lowerBound], as: UTF8.self))
     }
 
     /// Fetches the head and tiles for `records` (and what earlier bundles carried), writes
@@ -180,7 +175,7 @@ public struct BundleExport: Sendable {
         let noteText = String(decoding: note, as: UTF8.self)
         let database = BundleManifest.Database(name: db.name, head: noteText, records: records,
                                                earlierHeads: past.heads.filter { $0 != noteText },
-                                               earlierRecords: past.records.filter { id in !records.contains { $0.id == id } }.sorted(),
+                                               earlierRecords: Set(past.records).subtracting(records.map(\.id)).sorted(),
                                                tilesCarriedBefore: left)
         if !past.heads.contains(noteText) { past.heads.append(noteText) }
         past.records = ids

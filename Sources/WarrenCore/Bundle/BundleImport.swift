@@ -56,6 +56,8 @@ public struct BundleImport: Sendable {
         var artifact: BundleManifest.Artifact
         var kind: ArtifactKind
         var hash: String
+        /// This Warren holds it already, with these bytes.
+        var held: Bool
     }
 
     struct CheckedDatabase {
@@ -154,95 +156,101 @@ public struct BundleImport: Sendable {
             guard let db = checksums?.database(named: d.name) else {
                 throw Refused("sumdb/\(d.name): this Warren does not verify against \(d.name) (--sumdb); its proofs cannot be checked")
             }
-            let note = Array(d.head.utf8)
-            let head: TreeHead
-            do {
-                head = try TreeHead(text: try SignedNote.open(note, keys: [db.verifierKey]).text)
-            } catch {
-                throw Refused("\(BundleManifest.entryName): the tree head of \(d.name): \(error)")
-            }
-            // Tiles the bundle carries, size-checked by their names.
-            var carried: [LogTile: [UInt8]] = [:]
-            let prefix = "sumdb/" + d.name + "/"
-            for name in tar.names where name.hasPrefix(prefix) {
-                guard let tile = LogTile(path: String(name.dropFirst(prefix.count))), tile.level >= 0,
-                      tile.height == ChecksumDatabase.tileHeight, let entry = tar.entries[name] else {
-                    throw Refused("\(name): not a hash tile of \(d.name)")
-                }
-                let data = try tar.read(entry, limit: tile.width * 32)
-                guard data.count == tile.width * 32 else { throw Refused("\(name): \(data.count) bytes, want \(tile.width * 32)") }
-                carried[tile] = data
-                expected.insert(name)
-            }
-            var earlier: [TreeHead] = []
-            for (i, text) in d.earlierHeads.enumerated() {
-                guard let opened = try? SignedNote.open(Array(text.utf8), keys: [db.verifierKey]), let h = try? TreeHead(text: opened.text) else {
-                    throw Refused("\(BundleManifest.entryName): earlier head \(i + 1) of \(d.name) is not signed by its key")
-                }
-                earlier.append(h)
-            }
-            let planned = try plannedTiles(records: d.records.map(\.id) + d.earlierRecords, earlier: earlier, head: head)
-            var read: [LogTile: [UInt8]] = carried
-            for tile in planned where read[tile] == nil {
-                if let held = await db.heldTile(tile) { read[tile] = held }
-            }
-            func hashes(_ indexes: [Int64], in tree: TreeHead, what: String) throws -> [TransparencyLog.Hash] {
-                do {
-                    return try TransparencyLog.authenticatedHashes(indexes: indexes, head: tree, height: ChecksumDatabase.tileHeight) { tile in
-                        guard let data = read[tile] else {
-                            throw TransparencyLog.ProofError("\(prefix)\(tile.path) is missing (neither in the bundle nor imported before: import the earlier bundles first)")
-                        }
-                        return data
-                    }
-                } catch {
-                    throw Refused("\(what): \(error)")
-                }
-            }
-            // Consistency: with what this Warren knows, and with what earlier bundles carried.
-            var olderHeads: [(TreeHead, String)] = []
-            if let known = await db.knownHead() { olderHeads.append((known, "the tree this Warren verified or imported before")) }
-            for h in earlier { olderHeads.append((h, "an earlier bundle's tree of \(h.size) records")) }
-            for (old, what) in olderHeads {
-                if old.size > head.size {
-                    throw Refused("\(BundleManifest.entryName): the tree of \(d.name) (\(head.size) records) is older than \(what) (\(old.size)): import bundles in the order they were written")
-                }
-                if old.size == head.size {
-                    guard old.hash == head.hash else { throw Refused("\(BundleManifest.entryName): \(d.name) has two different trees of \(head.size) records: the log has forked") }
-                    continue
-                }
-                let proof = try TransparencyLog.treeProof(oldSize: old.size, size: head.size) { try hashes($0, in: head, what: "\(what)") }
-                do {
-                    try TransparencyLog.checkTree(proof: proof, size: head.size, treeHash: head.hash, oldSize: old.size, oldHash: old.hash)
-                } catch {
-                    throw Refused("\(BundleManifest.entryName): \(what) is not contained in the bundle's tree of \(head.size) records: \(error)")
-                }
-            }
-            // Every record, new and earlier, proved in the head.
-            for r in d.records {
-                let what = "the record of \(r.module)@\(r.version) (\(r.id))"
-                guard r.id >= 0, r.id < head.size else { throw Refused("\(what) is outside the tree of \(head.size) records") }
-                let lines = r.text.split(separator: "\n")
-                guard r.text.hasSuffix("\n"), !lines.isEmpty,
-                      lines.allSatisfy({ $0.hasPrefix(r.module + " " + r.version + " ") || $0.hasPrefix(r.module + " " + r.version + "/go.mod ") }) else {
-                    throw Refused("\(what) names another module or is malformed")
-                }
-                let leaf = try hashes([TransparencyLog.storedHashIndex(level: 0, n: r.id)], in: head, what: what)
-                guard leaf == [TransparencyLog.recordHash(Array(r.text.utf8))] else {
-                    throw Refused("\(what) is not the record the tree holds at \(r.id)")
-                }
-            }
-            for id in d.earlierRecords {
-                guard id >= 0, id < head.size else { throw Refused("earlier record \(id) is outside the tree of \(head.size) records") }
-                _ = try hashes([TransparencyLog.storedHashIndex(level: 0, n: id)], in: head, what: "earlier record \(id)")
-            }
-            // No tile beyond what the proofs read: nothing unproved is kept.
-            let plannedSet = Set(planned)
-            if let extra = carried.keys.first(where: { !plannedSet.contains($0) }) {
-                throw Refused("\(prefix)\(extra.path): not needed by any proof in the bundle")
-            }
-            out.append(CheckedDatabase(db: db, note: note, head: head, tiles: carried, records: d.records))
+            out.append(try await checkDatabase(d, db, tar, expected: &expected))
         }
         return out
+    }
+
+    /// One database's evidence: its head, its tiles, every record and earlier head.
+    func checkDatabase(_ d: BundleManifest.Database, _ db: ChecksumDatabase, _ tar: TarIndex,
+                       expected: inout Set<String>) async throws -> CheckedDatabase {
+        let note = Array(d.head.utf8)
+        let head: TreeHead
+        do {
+            head = try TreeHead(text: try SignedNote.open(note, keys: [db.verifierKey]).text)
+        } catch {
+            throw Refused("\(BundleManifest.entryName): the tree head of \(d.name): \(error)")
+        }
+        // Tiles the bundle carries, size-checked by their names.
+        var carried: [LogTile: [UInt8]] = [:]
+        let prefix = "sumdb/" + d.name + "/"
+        for name in tar.names where name.hasPrefix(prefix) {
+            guard let tile = LogTile(path: String(name.dropFirst(prefix.count))), tile.level >= 0,
+                  tile.height == ChecksumDatabase.tileHeight, let entry = tar.entries[name] else {
+                throw Refused("\(name): not a hash tile of \(d.name)")
+            }
+            let data = try tar.read(entry, limit: tile.width * 32)
+            guard data.count == tile.width * 32 else { throw Refused("\(name): \(data.count) bytes, want \(tile.width * 32)") }
+            carried[tile] = data
+            expected.insert(name)
+        }
+        var earlier: [TreeHead] = []
+        for (i, text) in d.earlierHeads.enumerated() {
+            guard let opened = try? SignedNote.open(Array(text.utf8), keys: [db.verifierKey]), let h = try? TreeHead(text: opened.text) else {
+                throw Refused("\(BundleManifest.entryName): earlier head \(i + 1) of \(d.name) is not signed by its key")
+            }
+            earlier.append(h)
+        }
+        let planned = try plannedTiles(records: d.records.map(\.id) + d.earlierRecords, earlier: earlier, head: head)
+        var read: [LogTile: [UInt8]] = carried
+        for tile in planned where read[tile] == nil {
+            if let held = await db.heldTile(tile) { read[tile] = held }
+        }
+        func hashes(_ indexes: [Int64], in tree: TreeHead, what: String) throws -> [TransparencyLog.Hash] {
+            do {
+                return try TransparencyLog.authenticatedHashes(indexes: indexes, head: tree, height: ChecksumDatabase.tileHeight) { tile in
+                    guard let data = read[tile] else {
+                        throw TransparencyLog.ProofError("\(prefix)\(tile.path) is missing (neither in the bundle nor imported before: import the earlier bundles first)")
+                    }
+                    return data
+                }
+            } catch {
+                throw Refused("\(what): \(error)")
+            }
+        }
+        // Consistency: with what this Warren knows, and with what earlier bundles carried.
+        var olderHeads: [(TreeHead, String)] = []
+        if let known = await db.knownHead() { olderHeads.append((known, "the tree this Warren verified or imported before")) }
+        for h in earlier { olderHeads.append((h, "an earlier bundle's tree of \(h.size) records")) }
+        for (old, what) in olderHeads {
+            if old.size > head.size {
+                throw Refused("\(BundleManifest.entryName): the tree of \(d.name) (\(head.size) records) is older than \(what) (\(old.size)): import bundles in the order they were written")
+            }
+            if old.size == head.size {
+                guard old.hash == head.hash else { throw Refused("\(BundleManifest.entryName): \(d.name) has two different trees of \(head.size) records: the log has forked") }
+                continue
+            }
+            let proof = try TransparencyLog.treeProof(oldSize: old.size, size: head.size) { try hashes($0, in: head, what: "\(what)") }
+            do {
+                try TransparencyLog.checkTree(proof: proof, size: head.size, treeHash: head.hash, oldSize: old.size, oldHash: old.hash)
+            } catch {
+                throw Refused("\(BundleManifest.entryName): \(what) is not contained in the bundle's tree of \(head.size) records: \(error)")
+            }
+        }
+        // Every record, new and earlier, proved in the head.
+        for r in d.records {
+            let what = "the record of \(r.module)@\(r.version) (\(r.id))"
+            guard r.id >= 0, r.id < head.size else { throw Refused("\(what) is outside the tree of \(head.size) records") }
+            let lines = r.text.split(separator: "\n")
+            guard r.text.hasSuffix("\n"), !lines.isEmpty,
+                  lines.allSatisfy({ $0.hasPrefix(r.module + " " + r.version + " ") || $0.hasPrefix(r.module + " " + r.version + "/go.mod ") }) else {
+                throw Refused("\(what) names another module or is malformed")
+            }
+            let leaf = try hashes([TransparencyLog.storedHashIndex(level: 0, n: r.id)], in: head, what: what)
+            guard leaf == [TransparencyLog.recordHash(Array(r.text.utf8))] else {
+                throw Refused("\(what) is not the record the tree holds at \(r.id)")
+            }
+        }
+        for id in d.earlierRecords {
+            guard id >= 0, id < head.size else { throw Refused("earlier record \(id) is outside the tree of \(head.size) records") }
+            _ = try hashes([TransparencyLog.storedHashIndex(level: 0, n: id)], in: head, what: "earlier record \(id)")
+        }
+        // No tile beyond what the proofs read: nothing unproved is kept.
+        let plannedSet = Set(planned)
+        if let extra = carried.keys.first(where: { !plannedSet.contains($0) }) {
+            throw Refused("\(prefix)\(extra.path): not needed by any proof in the bundle")
+        }
+        return CheckedDatabase(db: db, note: note, head: head, tiles: carried, records: d.records)
     }
 
     /// The tiles the go command reads to check these records and the consistency of these
@@ -322,26 +330,26 @@ public struct BundleImport: Sendable {
             } else if kind != .info, let claimed = a.hash, claimed != hash {
                 throw Refused("\(a.path): its h1: is \(hash), the manifest says \(claimed)")
             }
-            out.append(CheckedArtifact(artifact: a, kind: kind, hash: hash))
+            // Artifacts never change: other bytes already held here refuse the bundle now,
+            // before anything of it is stored.
+            let key = StorageKey.artifact(module: a.module, version: a.version, kind: kind)
+            let held = try await storage.open(key)
+            if let held, kind != .info, held.metadata.hash != hash {
+                throw Refused("\(a.path): this Warren holds other bytes for it (\(held.metadata.hash))")
+            }
+            out.append(CheckedArtifact(artifact: a, kind: kind, hash: hash, held: held != nil))
         }
         return out
     }
 
     // MARK: - Storing
 
-    /// Stores one checked artifact; false when the same bytes are already held. Other bytes
-    /// under the same name were refused by the checks or are refused here: artifacts
-    /// never change.
+    /// Stores one checked artifact; false when it was held already (with the same bytes:
+    /// other bytes were refused by the checks).
     func store(_ a: CheckedArtifact, _ tar: TarIndex) async throws -> Bool {
+        guard !a.held, let entry = tar.entries[a.artifact.path] else { return false }
         let key = StorageKey.artifact(module: a.artifact.module, version: a.artifact.version, kind: a.kind)
         let metadata = ArtifactMetadata(size: a.artifact.size, hash: a.hash, storedAt: Date().timeIntervalSince1970, origin: "bundle")
-        if let held = try await storage.open(key) {
-            guard a.kind == .info || held.metadata.hash == a.hash else {
-                throw Refused("\(a.artifact.path): this Warren holds other bytes for it (\(held.metadata.hash))")
-            }
-            return false
-        }
-        guard let entry = tar.entries[a.artifact.path] else { return false }
         if a.kind != .zip {
             try await storage.writeSmall(key, bytes: try tar.read(entry, limit: 16 << 20), metadata: metadata)
             return true

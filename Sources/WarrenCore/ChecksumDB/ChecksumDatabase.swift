@@ -72,6 +72,17 @@ public actor ChecksumDatabase {
         return String(decoding: recordText(body) ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// The verified record of `module@version`: its id in the log and its lines (each
+    /// ending in a newline), as an air-gapped bundle carries it.
+    public func lookupRecord(module: String, version: String) async throws(Failure) -> (id: Int64, text: [UInt8]) {
+        let body = try await lookupAnswer(module: module, version: version)
+        guard let newline = body.firstIndex(of: 0x0A), let id = Int64(String(decoding: body[..<newline], as: UTF8.self)),
+              let text = recordText(body) else {
+            throw Failure(.tampering, "\(name): malformed lookup answer for \(module)@\(version)")
+        }
+        return (id, text)
+    }
+
     /// The database's whole answer to `/lookup/module@version`, verified.
     public func lookupAnswer(module: String, version: String) async throws(Failure) -> [UInt8] {
         let path: String
